@@ -1,0 +1,34 @@
+// What a output format plugs into the command line.
+
+import type { DriveResult } from "../convert/drive.js";
+import type { Event } from "../decode/event.js";
+import type { TraceReader } from "../decode/reader.js";
+import type { Input } from "./input.js";
+import type { Options } from "./options.js";
+import type { Output } from "./output.js";
+
+export interface FormatContext {
+  input: Input;
+  opts: Options;
+  /** Opens the output (the -o file, or stdout) on first use. */
+  out(): Output;
+  /** Prints a warning on stderr (once per distinct message). */
+  warn(msg: string): void;
+  /** Decodes the input, calling onEvent for every event (a reused object). */
+  drive(onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>): Promise<DriveResult>;
+}
+
+export interface Format {
+  name: string;
+  /** One line for --help. */
+  summary: string;
+  /** A full example command for --help. */
+  example: string;
+  /** Binary output is refused on a terminal. */
+  binary: boolean;
+  /** File name extension for outputs written into a directory. */
+  ext: string;
+  /** Whether the format writes to -o/stdout at all. */
+  writesOutput: boolean;
+  run(ctx: FormatContext): Promise<DriveResult>;
+}

@@ -1,0 +1,23 @@
+// The registry of output formats, in the order --help lists them.
+
+import { formatEvent } from "../sinks/text.js";
+import type { Format } from "./format.js";
+
+const text: Format = {
+  name: "text",
+  summary: "every event as `go tool trace -d=parsed` prints it (byte for byte)",
+  example: "trace-convert trace.out --to text | less",
+  binary: false,
+  ext: ".txt",
+  writesOutput: true,
+  async run(ctx) {
+    const out = ctx.out();
+    return ctx.drive((ev, r) => out.write(formatEvent(ev, r.timeBase) + "\n"));
+  },
+};
+
+export const FORMATS: Format[] = [text];
+
+export function findFormat(name: string): Format | undefined {
+  return FORMATS.find((f) => f.name === name);
+}

@@ -1,0 +1,167 @@
+// Command-line options shared by every format.
+
+export interface Options {
+  to: string;
+  output: string | null;
+  inputs: string[];
+  /** Time window, ns relative to the first event of the trace. */
+  start: number | null;
+  end: number | null;
+  goroutine: number | null;
+  task: string | null;
+  region: string | null;
+  labels: boolean;
+  annotationsOnly: boolean;
+  json: boolean;
+  open: boolean;
+  debug: boolean;
+  redact: boolean;
+  quiet: boolean;
+  endpoint: string | null;
+  headers: [string, string][];
+  serviceName: string | null;
+  startTime: Date | null;
+  help: boolean;
+  version: boolean;
+}
+
+export class UsageError extends Error {}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$/;
+const UNIT: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Parses "1.5s", "200ms", "750us", "42ns" (a bare number means seconds). */
+export function parseDuration(s: string, flag: string): number {
+  const m = DURATION.exec(s.trim());
+  if (m === null) throw new UsageError(`${flag}: cannot parse duration "${s}" (use e.g. 1.5s, 200ms, 750us)`);
+  return Math.round(Number(m[1]) * UNIT[m[2] ?? "s"]!);
+}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    to: "",
+    output: null,
+    inputs: [],
+    start: null,
+    end: null,
+    goroutine: null,
+    task: null,
+    region: null,
+    labels: false,
+    annotationsOnly: false,
+    json: false,
+    open: false,
+    debug: false,
+    redact: false,
+    quiet: false,
+    endpoint: null,
+    headers: [],
+    serviceName: null,
+    startTime: null,
+    help: false,
+    version: false,
+  };
+  const args = [...argv];
+  const value = (flag: string, inline: string | undefined): string => {
+    if (inline !== undefined) return inline;
+    const v = args.shift();
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  while (args.length > 0) {
+    const a = args.shift()!;
+    if (a === "--") {
+      o.inputs.push(...args.splice(0));
+      break;
+    }
+    if (!a.startsWith("-") || a === "-") {
+      o.inputs.push(a);
+      continue;
+    }
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const flag = eq >= 0 ? a.slice(0, eq) : a;
+    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    switch (flag) {
+      case "-h":
+      case "--help":
+        o.help = true;
+        break;
+      case "-V":
+      case "--version":
+        o.version = true;
+        break;
+      case "-t":
+      case "--to":
+        o.to = value(flag, inline);
+        break;
+      case "-o":
+      case "--output":
+        o.output = value(flag, inline);
+        break;
+      case "--start":
+        o.start = parseDuration(value(flag, inline), flag);
+        break;
+      case "--end":
+        o.end = parseDuration(value(flag, inline), flag);
+        break;
+      case "--goroutine": {
+        const v = value(flag, inline);
+        if (!/^\d+$/.test(v)) throw new UsageError(`--goroutine: expected a goroutine ID, got "${v}"`);
+        o.goroutine = Number(v);
+        break;
+      }
+      case "--task":
+        o.task = value(flag, inline);
+        break;
+      case "--region":
+        o.region = value(flag, inline);
+        break;
+      case "--labels":
+        o.labels = true;
+        break;
+      case "--annotations-only":
+        o.annotationsOnly = true;
+        break;
+      case "--json":
+        o.json = true;
+        break;
+      case "--open":
+        o.open = true;
+        break;
+      case "--debug":
+        o.debug = true;
+        break;
+      case "--redact":
+        o.redact = true;
+        break;
+      case "-q":
+      case "--quiet":
+        o.quiet = true;
+        break;
+      case "--endpoint":
+        o.endpoint = value(flag, inline);
+        break;
+      case "--header": {
+        const v = value(flag, inline);
+        const i = v.indexOf("=");
+        if (i <= 0) throw new UsageError(`--header: expected key=value, got "${v}"`);
+        o.headers.push([v.slice(0, i).trim(), v.slice(i + 1).trim()]);
+        break;
+      }
+      case "--service-name":
+        o.serviceName = value(flag, inline);
+        break;
+      case "--start-time": {
+        const v = value(flag, inline);
+        const d = /^\d+(\.\d+)?$/.test(v) ? new Date(Number(v) * 1000) : new Date(v);
+        if (Number.isNaN(d.getTime())) throw new UsageError(`--start-time: cannot parse "${v}" (use RFC 3339, e.g. 2026-01-02T15:04:05Z, or Unix seconds)`);
+        o.startTime = d;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown flag ${flag}`);
+    }
+  }
+  if (o.start !== null && o.end !== null && o.end <= o.start) throw new UsageError("--end must be after --start");
+  return o;
+}

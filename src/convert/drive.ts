@@ -1,0 +1,68 @@
+// Runs a TraceReader over a byte source and hands every event to a consumer.
+
+import { TraceError } from "../decode/errors.js";
+import type { Event } from "../decode/event.js";
+import { TraceReader } from "../decode/reader.js";
+import { Ev } from "../decode/spec.js";
+
+export interface DriveResult {
+  reader: TraceReader;
+  /** The error that stopped decoding, if any; everything before it was delivered. */
+  error: TraceError | null;
+  /** Generations whose events were all delivered. */
+  completeGenerations: number;
+}
+
+export interface DriveOptions {
+  /** Called now and then with progress (bytes read, generations, events). */
+  progress?: (r: TraceReader) => void;
+}
+
+/**
+ * Decodes `source`, calling `onEvent` for each event (the Event object is
+ * reused; copy what you keep). `onEvent` may return a promise to apply
+ * backpressure; it is awaited before the next event.
+ */
+export async function drive(
+  source: AsyncIterable<Uint8Array>,
+  onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>,
+  opts: DriveOptions = {},
+): Promise<DriveResult> {
+  const reader = new TraceReader();
+  let syncs = 0;
+  let lastProgress = 0;
+  const pump = async () => {
+    for (;;) {
+      const ev = reader.next();
+      if (ev === null) return;
+      if (ev.type === Ev.ReaderSync) syncs++;
+      const p = onEvent(ev, reader);
+      if (p !== undefined) await p;
+      if (opts.progress !== undefined && (reader.stats.events & 0xffff) === 0) {
+        const now = Date.now();
+        if (now - lastProgress > 250) {
+          lastProgress = now;
+          opts.progress(reader);
+        }
+      }
+    }
+  };
+  try {
+    for await (const chunk of source) {
+      reader.push(chunk);
+      await pump();
+      if (reader.done) break;
+    }
+    if (!reader.done) {
+      reader.end();
+      await pump();
+    }
+  } catch (e) {
+    if (e instanceof TraceError) {
+      return { reader, error: e, completeGenerations: Math.max(0, syncs - 1) };
+    }
+    throw e;
+  }
+  opts.progress?.(reader);
+  return { reader, error: null, completeGenerations: Math.max(0, syncs - 1) };
+}
