@@ -1,22 +1,14 @@
-// The registry of output formats, in the order --help lists them.
+// The registry of output formats, in the order --help lists them. Each family
+// of formats lives in its own module under formats/.
 
-import { formatEvent } from "../sinks/text.js";
 import type { Format } from "./format.js";
+import { formats as otlp } from "./formats/otlp.js";
+import { formats as perfetto } from "./formats/perfetto.js";
+import { formats as pprof } from "./formats/pprof.js";
+import { formats as summary } from "./formats/summary.js";
+import { formats as text } from "./formats/text.js";
 
-const text: Format = {
-  name: "text",
-  summary: "every event as `go tool trace -d=parsed` prints it (byte for byte)",
-  example: "trace-convert trace.out --to text | less",
-  binary: false,
-  ext: ".txt",
-  writesOutput: true,
-  async run(ctx) {
-    const out = ctx.out();
-    return ctx.drive((ev, r) => out.write(formatEvent(ev, r.timeBase) + "\n"));
-  },
-};
-
-export const FORMATS: Format[] = [text];
+export const FORMATS: Format[] = [...perfetto, ...pprof, ...otlp, ...summary, ...text];
 
 export function findFormat(name: string): Format | undefined {
   return FORMATS.find((f) => f.name === name);
