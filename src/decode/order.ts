@@ -27,11 +27,11 @@ interface GState {
   status: number;
   seqGen: number;
   seq: number;
-  /** Active user regions: task IDs and names. */
-  regionTask: number[];
-  regionName: string[];
+  /** Active user regions: task IDs and names (allocated on first use). */
+  regionTask: number[] | null;
+  regionName: string[] | null;
   /** In-flight ranges, encoded as startType + 256 * descStringID. */
-  ranges: number[];
+  ranges: number[] | null;
 }
 
 interface PState {
@@ -105,6 +105,8 @@ export class Ordering {
   private newP = NONE;
   private newG = NONE;
   private ev!: Event;
+  private lastM = NaN;
+  private lastMs: MState | undefined = undefined;
   private evt!: Generation;
   private gen = 0;
 
@@ -174,13 +176,15 @@ export class Ordering {
       this.curP = NONE;
       this.curG = NONE;
     } else {
-      ms = this.mStates.get(m);
+      ms = m === this.lastM ? this.lastMs : this.mStates.get(m);
       if (ms === undefined) {
         ms = { g: NONE, p: NONE };
         this.mStates.set(m, ms);
       }
       this.curP = ms.p;
       this.curG = ms.g;
+      this.lastM = m;
+      this.lastMs = ms;
     }
     this.newP = this.curP;
     this.newG = this.curG;
@@ -651,9 +655,9 @@ export class Ordering {
       this.fail(`encountered ${begin ? "EvUserRegionBegin" : "EvUserRegionEnd"} without known state for current goroutine ${this.curG}`);
     }
     if (begin) {
-      st.regionTask.push(tid);
-      st.regionName.push(name);
-    } else if (st.regionTask.length > 0) {
+      (st.regionTask ??= []).push(tid);
+      (st.regionName ??= []).push(name);
+    } else if (st.regionTask !== null && st.regionName !== null && st.regionTask.length > 0) {
       const n = st.regionTask.length - 1;
       if (st.regionTask[n] !== tid || st.regionName[n] !== name) {
         this.fail(
@@ -757,7 +761,7 @@ export class Ordering {
     const desc = this.ev.type === Ev.STWBegin ? this.ev.a0 : 0;
     const st = this.gStates.get(this.curG);
     if (st === undefined) this.fail(`encountered event of type ${this.ev.type} without known state for current goroutine ${this.curG}`);
-    beginRange(st.ranges, rangeType(this.ev.type, desc), (m) => this.fail(m));
+    beginRange((st.ranges ??= []), rangeType(this.ev.type, desc), (m) => this.fail(m));
     this.emit();
     return true;
   }
@@ -766,7 +770,7 @@ export class Ordering {
     const gid = this.ev.a0;
     const st = this.gStates.get(gid);
     if (st === undefined) this.fail(`uninitialized goroutine ${gid} found during ${this.name(this.ev.type)}`);
-    activeRange(st.ranges, rangeType(this.ev.type, 0), this.gen === this.initialGen, (m) => this.fail(m));
+    activeRange((st.ranges ??= []), rangeType(this.ev.type, 0), this.gen === this.initialGen, (m) => this.fail(m));
     this.emit();
     return true;
   }
@@ -775,7 +779,7 @@ export class Ordering {
     this.validate(MUST, MUST, MUST);
     const st = this.gStates.get(this.curG);
     if (st === undefined) this.fail(`encountered event of type ${this.ev.type} without known state for current goroutine ${this.curG}`);
-    const desc = endRange(st.ranges, this.ev.type, (m) => this.fail(m));
+    const desc = endRange((st.ranges ??= []), this.ev.type, (m) => this.fail(m));
     if (this.ev.type === Ev.STWEnd) this.ev.a0 = desc;
     this.emit();
     return true;
@@ -783,7 +787,7 @@ export class Ordering {
 }
 
 function newG(id: number, status: number, gen: number): GState {
-  return { id, status, seqGen: gen, seq: 0, regionTask: [], regionName: [], ranges: [] };
+  return { id, status, seqGen: gen, seq: 0, regionTask: null, regionName: null, ranges: null };
 }
 
 function beginRange(ranges: number[], rt: number, fail: (m: string) => never): void {

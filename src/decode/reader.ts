@@ -14,7 +14,7 @@ import { Event } from "./event.js";
 import { Generation, readGeneration, type Batch } from "./generation.js";
 import { Ordering } from "./order.js";
 import { goSortFunc } from "./sort.js";
-import { Ev, NUM_SPECS, SPECS, V1_VERSIONS, V2_VERSIONS } from "./spec.js";
+import { Ev, NUM_SPECS, SPECS, STACK_SLOTS, STRING_SLOTS, TIMED_NARGS, V1_VERSIONS, V2_VERSIONS } from "./spec.js";
 import { uvarint, vend } from "./varint.js";
 import { V1Converter } from "./v1/convert.js";
 
@@ -188,21 +188,40 @@ export class TraceReader {
 
   /** Go's deferred checks on every returned event: table IDs and strictly increasing time. */
   private finish(ev: Event): Event {
-    if (ev.type !== Ev.ReaderSync) {
+    const t = ev.type;
+    if (t !== Ev.ReaderSync && t !== Ev.CPUSample) {
       const g = ev.gen!;
-      const spec = SPECS[ev.type]!;
-      for (const i of spec.stackIDs) {
-        const id = ev.type === Ev.CPUSample ? 0 : ev.arg(i - 1);
-        if (!g.stacks.index.has(id)) throw new TraceError(`found invalid stack ID ${id} for event ${spec.name}`, ev.offset);
+      const k = t * 2;
+      let slot = STACK_SLOTS[k]!;
+      if (slot >= 0) {
+        this.checkStack(ev, g, slot);
+        slot = STACK_SLOTS[k + 1]!;
+        if (slot >= 0) this.checkStack(ev, g, slot);
       }
-      for (const i of spec.stringIDs) {
-        const id = ev.arg(i - 1);
-        if (!g.strings.has(id)) throw new TraceError(`found invalid string ID ${id} for event ${spec.name}`, ev.offset);
+      slot = STRING_SLOTS[k]!;
+      if (slot >= 0) {
+        this.checkString(ev, g, slot);
+        slot = STRING_SLOTS[k + 1]!;
+        if (slot >= 0) this.checkString(ev, g, slot);
       }
     }
     if (ev.time <= this.lastTs) ev.time = this.lastTs + 1;
     this.lastTs = ev.time;
     return ev;
+  }
+
+  private checkStack(ev: Event, g: Generation, slot: number): void {
+    const id = ev.arg(slot);
+    if (id !== 0 && !g.stacks.index.has(id)) {
+      throw new TraceError(`found invalid stack ID ${id} for event ${SPECS[ev.type]!.name}`, ev.offset);
+    }
+  }
+
+  private checkString(ev: Event, g: Generation, slot: number): void {
+    const id = ev.arg(slot);
+    if (id !== 0 && !g.strings.has(id)) {
+      throw new TraceError(`found invalid string ID ${id} for event ${SPECS[ev.type]!.name}`, ev.offset);
+    }
   }
 
   private readHeader(): boolean {
@@ -364,9 +383,8 @@ export class TraceReader {
     ev.offset = gen.bufOffset + p;
     const typ = buf[p]!;
     if (typ >= NUM_SPECS) throw new TraceError(`found invalid event type: ${typ}`, ev.offset);
-    const spec = SPECS[typ]!;
-    const nargs = spec.args.length;
-    if (nargs === 0 || !spec.timed) throw new TraceError(`found event without a timestamp: type=${typ}`, ev.offset);
+    const nargs = TIMED_NARGS[typ]!;
+    if (nargs < 0) throw new TraceError(`found event without a timestamp: type=${typ}`, ev.offset);
     p++;
     const dt = uvarint(buf, p, end);
     if (vend < 0) throw new TraceError("found invalid uvarint for timestamp", ev.offset);

@@ -338,3 +338,25 @@ export const BACKGROUND_TASK = 0;
  * and printed as 18446744073709551615.
  */
 export const NO_TASK = -1;
+
+/** Number of wire arguments (dt included) of each timed event type, -1 for other types. */
+export const TIMED_NARGS: Int8Array = (() => {
+  const t = new Int8Array(NUM_SPECS).fill(-1);
+  for (let i = 0; i < NUM_SPECS; i++) {
+    const s = SPECS[i]!;
+    if (s.timed && s.args.length > 0) t[i] = s.args.length;
+  }
+  return t;
+})();
+
+/** Argument slots (0-based, after dt) holding stack IDs / string IDs, per type; -1 = none. */
+function slots(pick: (s: EventSpec) => readonly number[]): Int8Array {
+  const t = new Int8Array(NUM_SPECS * 2).fill(-1);
+  for (let i = 0; i < NUM_SPECS; i++) {
+    const ids = pick(SPECS[i]!);
+    for (let k = 0; k < ids.length && k < 2; k++) t[i * 2 + k] = ids[k]! - 1;
+  }
+  return t;
+}
+export const STACK_SLOTS: Int8Array = slots((s) => s.stackIDs);
+export const STRING_SLOTS: Int8Array = slots((s) => s.stringIDs);

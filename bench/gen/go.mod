@@ -1,0 +1,3 @@
+module tracebench
+
+go 1.22
