@@ -17,14 +17,14 @@ export class IdTable<T> {
 
   /** Inserts; returns false when the ID is already present. */
   insert(id: number, value: T): boolean {
-    if (id === 0) return false;
-    if (id > 0 && id < 1 << 20 && id <= this.dense.length + 4096) {
-      if (id < this.dense.length && this.dense[id] !== undefined) return false;
+    if (id === 0 || this.has(id)) return false;
+    // Dense while IDs stay near the number of entries (a hostile trace cannot
+    // make the array much larger than its own size); a Map otherwise.
+    if (id > 0 && id <= 2 * this.size + 1024) {
       while (this.dense.length < id) this.dense.push(undefined);
       this.dense[id] = value;
     } else {
       if (this.sparse === null) this.sparse = new Map();
-      if (this.sparse.has(id) || (id < this.dense.length && this.dense[id] !== undefined)) return false;
       this.sparse.set(id, value);
     }
     this.size++;

@@ -1,0 +1,177 @@
+// Fuzzing the decoder: mutations of real traces and generated, structurally
+// valid but inconsistent ones. A case passes when decoding (and formatting every
+// event) ends normally or with a TraceError: no other exception, no hang.
+
+import { TraceError } from "../src/decode/errors.js";
+import { TraceReader } from "../src/decode/reader.js";
+import { formatEvent } from "../src/sinks/text.js";
+import { walkBatches } from "./helpers.js";
+
+/** xorshift32: small, deterministic, seedable. */
+export class Rand {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0 || 0x9e3779b9;
+  }
+  next(): number {
+    let x = this.s;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.s = x >>> 0;
+    return this.s;
+  }
+  int(n: number): number {
+    return n <= 0 ? 0 : this.next() % n;
+  }
+  pick<T>(a: readonly T[]): T {
+    return a[this.int(a.length)]!;
+  }
+}
+
+function uvarintBytes(x: bigint): number[] {
+  const out: number[] = [];
+  do {
+    let b = Number(x & 0x7fn);
+    x >>= 7n;
+    if (x > 0n) b |= 0x80;
+    out.push(b);
+  } while (x > 0n);
+  return out;
+}
+
+const HUGE = [0n, 1n, 127n, 128n, 65536n, 65537n, 1n << 32n, (1n << 53n) + 1n, (1n << 63n) - 1n, (1n << 64n) - 1n];
+
+/** One random mutation of `src` (another corpus member may be spliced in). */
+export function mutate(src: Uint8Array, corpus: Uint8Array[], r: Rand): { bytes: Uint8Array; how: string } {
+  const b = Array.from(src);
+  const kind = r.int(8);
+  switch (kind) {
+    case 0: {
+      const n = 1 + r.int(8);
+      for (let i = 0; i < n; i++) {
+        const at = 16 + r.int(Math.max(1, b.length - 16));
+        b[at]! ^= 1 << r.int(8);
+      }
+      return { bytes: Uint8Array.from(b), how: `flip ${n} bits` };
+    }
+    case 1: {
+      const at = r.int(b.length + 1);
+      return { bytes: Uint8Array.from(b.slice(0, at)), how: `truncate at ${at}` };
+    }
+    case 2: {
+      const other = r.pick(corpus);
+      const from = r.int(other.length);
+      const len = 1 + r.int(Math.min(4096, other.length - from));
+      const at = 16 + r.int(Math.max(1, b.length - 16));
+      b.splice(at, r.int(2) === 0 ? 0 : len, ...other.subarray(from, from + len));
+      return { bytes: Uint8Array.from(b), how: `splice ${len} bytes at ${at}` };
+    }
+    case 3: {
+      const at = 16 + r.int(Math.max(1, b.length - 16));
+      const v = r.pick(HUGE);
+      b.splice(at, r.int(3), ...uvarintBytes(v));
+      return { bytes: Uint8Array.from(b), how: `varint ${v} at ${at}` };
+    }
+    case 4: {
+      const at = 16 + r.int(Math.max(1, b.length - 16));
+      b[at] = r.pick([0x00, 0x01, 0x02, 0x04, 0x06, 0x08, 0x31, 0x32, 0x33, 0x34, 0x7f, 0x80, 0xff]);
+      return { bytes: Uint8Array.from(b), how: `set byte ${at}` };
+    }
+    case 5:
+    case 6: {
+      // Batch-level: drop, duplicate or swap whole batches.
+      const { batches } = walkBatches(src);
+      if (batches.length < 2) return { bytes: src, how: "no batches" };
+      const i = r.int(batches.length - 1);
+      const s = batches[i]!;
+      const e = batches[i + 1]!;
+      const piece = b.slice(s, e);
+      const op = r.int(3);
+      if (op === 0) b.splice(s, e - s);
+      else if (op === 1) b.splice(e, 0, ...piece);
+      else {
+        const j = r.int(batches.length - 1);
+        const s2 = batches[j]!;
+        b.splice(s, e - s);
+        b.splice(Math.min(s2, b.length), 0, ...piece);
+      }
+      return { bytes: Uint8Array.from(b), how: `batch op ${op} on batch ${i}` };
+    }
+    default: {
+      // Rewrite one varint inside a batch header or event with an extreme value.
+      const at = 17 + r.int(Math.max(1, b.length - 17));
+      let end = at;
+      while (end < b.length && b[end]! >= 0x80) end++;
+      b.splice(at, end - at + 1, ...uvarintBytes(r.pick(HUGE)));
+      return { bytes: Uint8Array.from(b), how: `rewrite varint at ${at}` };
+    }
+  }
+}
+
+/** A generated trace: valid framing, random (often inconsistent) events. */
+export function generate(r: Rand, version = r.pick([22, 23, 25, 26])): Uint8Array {
+  const out: number[] = [...new TextEncoder().encode(`go 1.${version} trace`), 0, 0, 0];
+  const batch = (gen: number, m: bigint, time: number, data: number[]) => {
+    out.push(1, ...uvarintBytes(BigInt(gen)), ...uvarintBytes(m), ...uvarintBytes(BigInt(time)), ...uvarintBytes(BigInt(data.length)), ...data);
+  };
+  const gens = 1 + r.int(3);
+  let t = 1000;
+  for (let g = 1; g <= gens; g++) {
+    const sync = version >= 25 ? [0x32, 0x08, ...uvarintBytes(15625000n), 0x33, 1, 5, 6, 7] : [0x08, ...uvarintBytes(15625000n)];
+    batch(g, (1n << 64n) - 1n, t, sync);
+    const strs = [0x04];
+    for (let i = 1; i <= 5; i++) strs.push(0x05, i, 3, 0x61 + i, 0x62, 0x63);
+    batch(g, (1n << 64n) - 1n, t, strs);
+    const stacks = [0x02, 0x03, 1, 2, ...uvarintBytes(0x401000n), 1, 2, 10, ...uvarintBytes(0x401100n), 3, 2, 20];
+    batch(g, (1n << 64n) - 1n, t, stacks);
+    const ms = 1 + r.int(3);
+    for (let m = 0; m < ms; m++) {
+      const data: number[] = [];
+      const n = 1 + r.int(40);
+      for (let i = 0; i < n; i++) {
+        const typ = r.int(6) === 0 ? r.int(140) : 9 + r.int(40);
+        data.push(typ, 1 + r.int(3));
+        for (let a = 0; a < 4; a++) data.push(...uvarintBytes(BigInt(r.int(4) === 0 ? r.int(200) : r.int(6))));
+      }
+      batch(g, BigInt(100 + m), t + r.int(10), data);
+      t += 100;
+    }
+    if (version >= 26) out.push(0x34);
+  }
+  return Uint8Array.from(out);
+}
+
+export interface CaseResult {
+  ok: boolean;
+  error: string | null;
+  events: number;
+  ms: number;
+}
+
+/** Decodes `bytes` (in a few chunks), formatting every event; reports anything but a TraceError. */
+export function runCase(bytes: Uint8Array, chunk = 0): CaseResult {
+  const t0 = performance.now();
+  const reader = new TraceReader();
+  let events = 0;
+  const drain = () => {
+    for (let ev = reader.next(); ev !== null; ev = reader.next()) {
+      formatEvent(ev, reader.timeBase);
+      events++;
+    }
+  };
+  try {
+    if (chunk > 0) {
+      for (let i = 0; i < bytes.length; i += chunk) {
+        reader.push(bytes.subarray(i, i + chunk));
+        drain();
+      }
+    } else reader.push(bytes);
+    reader.end();
+    drain();
+    return { ok: true, error: null, events, ms: performance.now() - t0 };
+  } catch (e) {
+    if (e instanceof TraceError) return { ok: true, error: e.message, events, ms: performance.now() - t0 };
+    return { ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e), events, ms: performance.now() - t0 };
+  }
+}
