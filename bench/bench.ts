@@ -1,0 +1,121 @@
+// npm run bench: generates a large trace with the installed Go, then measures,
+// side by side in one run, Go's reader and `go tool trace -pprof=sync` against
+// trace-convert's decoder and outputs: wall time, events/s, MB/s, peak RSS, and
+// ratios against Go. Then the same on a trace twice as long, to show memory
+// stays flat. Usage: npm run bench [-- --size MB] [--keep DIR]
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FORMATS } from "../src/cli/formats.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
+};
+const sizeMB = Number(opt("--size", "100"));
+const dir = resolve(opt("--keep", join(ROOT, "bench", "out")));
+mkdirSync(dir, { recursive: true });
+
+function sh(cmd: string, argv: string[], cwd = ROOT): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(cmd, argv, { cwd, encoding: "utf8", maxBuffer: 1 << 26 });
+  return { ok: r.status === 0, out: r.stdout ?? "", err: r.stderr ?? "" };
+}
+
+if (!sh("go", ["version"]).ok) {
+  console.error("bench: Go is needed (it generates the trace and is the baseline)");
+  process.exit(1);
+}
+
+interface Row {
+  what: string;
+  trace: string;
+  secs: number;
+  rssMB: number;
+  events: number;
+  bytes: number;
+  base?: string;
+}
+
+/** Runs a command under /usr/bin/time; returns wall seconds, peak RSS and stdout. */
+function measure(argv: string[]): { secs: number; rssMB: number; out: string } {
+  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", ...argv], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26 });
+  const m = /TIME ([\d.]+) (\d+)\s*$/.exec(r.stderr ?? "");
+  if (r.status !== 0 || m === null) throw new Error(`${argv.join(" ")} failed:\n${r.stderr}`);
+  return { secs: Number(m[1]), rssMB: Number(m[2]) / 1024, out: r.stdout };
+}
+
+function genTrace(mb: number): string {
+  const p = join(dir, `bench-${mb}MB.trace`);
+  if (existsSync(p)) return p;
+  console.error(`generating a ${mb} MB trace (bench/gen) ...`);
+  const r = sh("go", ["run", ".", "-o", p, "-size", String(mb * 1_000_000)], join(ROOT, "bench", "gen"));
+  if (!r.ok) throw new Error(r.err);
+  return p;
+}
+
+console.error("building Go's reader (bench/goreader, golang.org/x/exp/trace) ...");
+const goreader = join(dir, "goreader");
+const b = sh("go", ["build", "-o", goreader, "."], join(ROOT, "bench", "goreader"));
+if (!b.ok) throw new Error(b.err);
+
+const cli = join(ROOT, "dist", "src", "cli.js");
+const decode = join(ROOT, "dist", "bench", "decode.js");
+const have = (f: string) => FORMATS.some((x) => x.name === f);
+const rows: Row[] = [];
+
+function run(trace: string, label: string, double: boolean) {
+  const bytes = statSync(trace).size;
+  const go = measure([goreader, trace]);
+  const events = Number(go.out.trim());
+  rows.push({ what: "Go reader (x/exp/trace)", trace: label, secs: go.secs, rssMB: go.rssMB, events, bytes });
+  const ours = measure([process.execPath, decode, trace]);
+  rows.push({ what: "ours: decode only", trace: label, secs: ours.secs, rssMB: ours.rssMB, events: Number(ours.out.trim()), bytes, base: "Go reader (x/exp/trace)" });
+  if (!double) {
+    const gt = measure(["go", "tool", "trace", "-pprof=sync", trace]);
+    rows.push({ what: "go tool trace -pprof=sync", trace: label, secs: gt.secs, rssMB: gt.rssMB, events, bytes });
+  }
+  for (const f of ["pprof-sync", "perfetto", "perfetto-proto", "otlp-json"]) {
+    if (!have(f)) {
+      console.error(`(--to ${f} is not available in this build: skipped)`);
+      continue;
+    }
+    if (double && f !== "perfetto") continue;
+    const m = measure([process.execPath, cli, trace, "--to", f, "-q", "-o", join(dir, `out.${f}`)]);
+    rows.push({
+      what: `ours: --to ${f}`,
+      trace: label,
+      secs: m.secs,
+      rssMB: m.rssMB,
+      events,
+      bytes,
+      base: f === "pprof-sync" ? "go tool trace -pprof=sync" : "Go reader (x/exp/trace)",
+    });
+  }
+}
+
+const t1 = genTrace(sizeMB);
+run(t1, `${sizeMB} MB`, false);
+const t2 = genTrace(sizeMB * 2);
+run(t2, `${sizeMB * 2} MB`, true);
+
+const find = (what: string, trace: string) => rows.find((r) => r.what === what && r.trace === trace);
+const lines = [
+  `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${sh("go", ["version"]).out.trim()}`,
+  "",
+  "| trace | tool | wall s | events/s | MB/s | peak RSS MB | time vs Go | RSS vs Go |",
+  "|---|---|---|---|---|---|---|---|",
+];
+for (const r of rows) {
+  const base = r.base !== undefined ? find(r.base, r.trace) ?? find(r.base, rows[0]!.trace) : undefined;
+  const tr = base !== undefined ? `${(base.secs / r.secs).toFixed(2)}x faster` : "";
+  const mr = base !== undefined ? `${(base.rssMB / r.rssMB).toFixed(2)}x less` : "";
+  lines.push(
+    `| ${r.trace} | ${r.what} | ${r.secs.toFixed(2)} | ${(r.events / r.secs / 1e6).toFixed(2)} M | ${(r.bytes / 1e6 / r.secs).toFixed(1)} | ${r.rssMB.toFixed(0)} | ${tr} | ${mr} |`,
+  );
+}
+console.log(lines.join("\n"));
