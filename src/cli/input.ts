@@ -45,9 +45,9 @@ export function resolveInput(arg: string): { input: Input; note: string | null }
   try {
     st = statSync(arg);
   } catch (e) {
-    throw new TraceError(`cannot read ${arg}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, 0);
+    throw new TraceError(`cannot read ${arg}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, 0, false, true);
   }
-  if (st.isDirectory()) throw new TraceError(`cannot read ${arg}: is a directory`, 0);
+  if (st.isDirectory()) throw new TraceError(`cannot read ${arg}: is a directory`, 0, false, true);
   return {
     input: {
       name: arg,
@@ -66,7 +66,7 @@ async function* fetchBody(url: URL, input: Input): AsyncIterable<Uint8Array> {
     res = await fetch(url);
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new TraceError(`cannot fetch ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, 0);
+    throw new TraceError(`cannot fetch ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, 0, false, true);
   }
   if (!res.ok || res.body === null) {
     let body = "";
@@ -75,7 +75,7 @@ async function* fetchBody(url: URL, input: Input): AsyncIterable<Uint8Array> {
     } catch {
       /* ignore */
     }
-    throw new TraceError(`cannot fetch ${url}: HTTP ${res.status} ${res.statusText}${body ? ": " + body : ""}`, 0);
+    throw new TraceError(`cannot fetch ${url}: HTTP ${res.status} ${res.statusText}${body ? ": " + body : ""}`, 0, false, true);
   }
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield chunk;
   input.mtime = new Date();

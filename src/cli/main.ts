@@ -182,7 +182,8 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
     );
     return EXIT_PARTIAL;
   }
-  err(`${input.name}: ${firstLine(e.message)} (at byte ${e.offset})`);
+  if (e.io) err(firstLine(e.message));
+  else err(`${input.name}: ${firstLine(e.message)} (at byte ${e.offset})`);
   return EXIT_INPUT;
 }
 

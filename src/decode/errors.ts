@@ -10,10 +10,13 @@
 export class TraceError extends Error {
   readonly offset: number;
   readonly truncated: boolean;
-  constructor(message: string, offset: number, truncated = false) {
+  /** True when the input could not be read at all (file, stdin or URL), rather than holding bad bytes. */
+  readonly io: boolean;
+  constructor(message: string, offset: number, truncated = false, io = false) {
     super(message);
     this.name = "TraceError";
     this.offset = offset;
     this.truncated = truncated;
+    this.io = io;
   }
 }
