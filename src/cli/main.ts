@@ -144,7 +144,7 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
     },
     drive(onEvent) {
       started = Date.now();
-      return drive(input.open(), onEvent, progress ? { progress: showProgress } : {});
+      return drive(input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact } : { redact: opts.redact });
     },
   };
   let res: DriveResult;

@@ -14,6 +14,8 @@ export interface DriveResult {
 }
 
 export interface DriveOptions {
+  /** See ReaderOptions.redact. */
+  redact?: boolean;
   /** Called now and then with progress (bytes read, generations, events). */
   progress?: (r: TraceReader) => void;
 }
@@ -28,7 +30,7 @@ export async function drive(
   onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>,
   opts: DriveOptions = {},
 ): Promise<DriveResult> {
-  const reader = new TraceReader();
+  const reader = new TraceReader({ redact: opts.redact === true });
   let syncs = 0;
   let lastProgress = 0;
   const pump = async () => {

@@ -21,6 +21,7 @@ import {
 } from "./spec.js";
 import type { Generation } from "./generation.js";
 import type { StackFrame } from "./tables.js";
+import { redactMessage } from "./redact.js";
 
 export interface ClockSnapshot {
   /** Trace time of the snapshot (same clock as Event.time). */
@@ -234,7 +235,8 @@ export class Event {
     return this.string(this.a1);
   }
   logMessage(): string {
-    return this.string(this.a2);
+    const m = this.string(this.a2);
+    return this.gen !== null && this.gen.redacted ? redactMessage(m) : m;
   }
 
   // ---- StateTransition ----

@@ -6,6 +6,7 @@ import { TraceError } from "./errors.js";
 import type { ExperimentalBatch } from "./event.js";
 import { Ev, MAX_BATCH_SIZE, MAX_FRAMES_PER_STACK, MAX_STRING_SIZE } from "./spec.js";
 import { goSortFunc } from "./sort.js";
+import { isStdFunc, redactFile, redactFunc } from "./redact.js";
 import { decodeString } from "./strings.js";
 import { IdTable, StackTable, type StackFrame } from "./tables.js";
 import { uvarint, vend, VARINT_OVERFLOW, VARINT_SHORT } from "./varint.js";
@@ -161,6 +162,30 @@ export class Generation {
   bufOffset = 0;
   /** Number of event batches (for diagnostics). */
   eventBatches = 0;
+  /** Strings were redacted (--redact): log messages are hashed when read. */
+  redacted = false;
+
+  /** Replaces non-standard-library function names and their files with stable hashes. */
+  redact(): void {
+    this.redacted = true;
+    const st = this.stacks;
+    const done = new Set<number>();
+    for (let f = 0; f < st.framePC.length; f++) {
+      const fnID = st.frameFunc[f]!;
+      const fileID = st.frameFile[f]!;
+      const fn = this.strings.get(fnID);
+      if (fn === undefined || isStdFunc(fn)) continue;
+      if (!done.has(fnID)) {
+        done.add(fnID);
+        this.strings.set(fnID, redactFunc(fn));
+      }
+      if (!done.has(fileID)) {
+        done.add(fileID);
+        const file = this.strings.get(fileID);
+        if (file !== undefined) this.strings.set(fileID, redactFile(file));
+      }
+    }
+  }
 
   /** Converts ticks to the reader's ns time scale, as Go's frequency.mul does. */
   mul(ticks: number): number {

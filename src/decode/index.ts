@@ -1,5 +1,5 @@
 // Public decoder API: bytes -> ordered events, no Node APIs.
-export { TraceReader, type ReaderStats } from "./reader.js";
+export { TraceReader, type ReaderStats, type ReaderOptions } from "./reader.js";
 export { Event, type ClockSnapshot, type ExperimentalBatch } from "./event.js";
 export { TraceError } from "./errors.js";
 export { Generation } from "./generation.js";

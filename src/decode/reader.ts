@@ -35,6 +35,11 @@ class Cursor {
   }
 }
 
+export interface ReaderOptions {
+  /** Replace log messages, non-standard-library function names and their file paths with stable hashes. */
+  redact?: boolean;
+}
+
 export interface ReaderStats {
   /** Bytes consumed so far. */
   bytes: number;
@@ -81,6 +86,11 @@ export class TraceReader {
   private readonly syncEv = new Event();
   private readonly cpuEv = new Event();
   private v1: V1Converter | null = null;
+  private readonly redact: boolean;
+
+  constructor(opts: ReaderOptions = {}) {
+    this.redact = opts.redact === true;
+  }
 
   /** Feeds input bytes. The reader keeps a reference only until they are copied. */
   push(chunk: Uint8Array): void {
@@ -297,6 +307,7 @@ export class TraceReader {
     this.stats.bytes = this.bufOffset + this.pos;
     if (r.gen !== null) {
       this.stats.generations++;
+      if (this.redact) r.gen.redact();
       if (Number.isNaN(this.baseD)) {
         this.baseD = r.gen.timeBase;
         this.timeBase = BigInt(this.baseD);

@@ -31,6 +31,12 @@ export class IdTable<T> {
     return true;
   }
 
+  /** Replaces the value of an existing ID. */
+  set(id: number, value: T): void {
+    if (id > 0 && id < this.dense.length && this.dense[id] !== undefined) this.dense[id] = value;
+    else if (this.sparse !== null && this.sparse.has(id)) this.sparse.set(id, value);
+  }
+
   has(id: number): boolean {
     if (id === 0) return true;
     if (id > 0 && id < this.dense.length && this.dense[id] !== undefined) return true;
