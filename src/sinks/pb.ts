@@ -1,0 +1,194 @@
+// A small protobuf wire-format writer: one growable byte buffer, varints
+// written in place, nested messages by reserving a length prefix and patching
+// it (or shifting the body when the prefix needs more bytes than reserved).
+// Pure TypeScript, no Node APIs. Numbers are JavaScript numbers: exact up to
+// 2^53; negative int64 values are written as 10-byte two's complement like
+// protoc does.
+
+const enc = new TextEncoder();
+
+/** Wire types. */
+export const enum Wire {
+  Varint = 0,
+  I64 = 1,
+  Len = 2,
+  I32 = 5,
+}
+
+export class PbWriter {
+  buf: Uint8Array;
+  pos = 0;
+  private readonly stack: number[] = [];
+  private readonly f64 = new Float64Array(1);
+  private readonly f64b = new Uint8Array(this.f64.buffer);
+
+  constructor(initial = 1 << 16) {
+    this.buf = new Uint8Array(initial);
+  }
+
+  /** Bytes written so far (a view; copy it before reset() if you keep it). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  reset(): void {
+    this.pos = 0;
+    this.stack.length = 0;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const nb = new Uint8Array(size);
+    nb.set(this.buf.subarray(0, this.pos));
+    this.buf = nb;
+  }
+
+  /** An unsigned varint (0 <= v < 2^64; exact below 2^53). Negative values: see int64(). */
+  varint(v: number): void {
+    if (v < 0) {
+      this.negVarint(v);
+      return;
+    }
+    this.ensure(10);
+    const b = this.buf;
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v = v >= 0x100000000 ? Math.floor(v / 128) : v >>> 7;
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
+  private negVarint(v: number): void {
+    // 64-bit two's complement, always 10 bytes.
+    let x = BigInt.asUintN(64, BigInt(Math.trunc(v)));
+    this.ensure(10);
+    for (let i = 0; i < 9; i++) {
+      this.buf[this.pos++] = Number(x & 0x7fn) | 0x80;
+      x >>= 7n;
+    }
+    this.buf[this.pos++] = Number(x);
+  }
+
+  tag(field: number, wire: Wire): void {
+    this.varint(field * 8 + wire);
+  }
+
+  /** uint64/int64/uint32/int32/enum field (skipped when 0, as proto3 does). */
+  uint(field: number, v: number): void {
+    if (v === 0) return;
+    this.tag(field, Wire.Varint);
+    this.varint(v);
+  }
+
+  /** Same, but written even when 0 (for proto2 optional fields or oneofs). */
+  uintAlways(field: number, v: number): void {
+    this.tag(field, Wire.Varint);
+    this.varint(v);
+  }
+
+  bool(field: number, v: boolean): void {
+    if (!v) return;
+    this.tag(field, Wire.Varint);
+    this.varint(1);
+  }
+
+  sint(field: number, v: number): void {
+    if (v === 0) return;
+    this.tag(field, Wire.Varint);
+    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  double(field: number, v: number): void {
+    this.tag(field, Wire.I64);
+    this.ensure(8);
+    this.f64[0] = v;
+    this.buf.set(this.f64b, this.pos);
+    this.pos += 8;
+  }
+
+  /** fixed64 field from a number (exact below 2^53). */
+  fixed64(field: number, v: number): void {
+    this.tag(field, Wire.I64);
+    this.ensure(8);
+    const lo = v % 0x100000000;
+    const hi = Math.floor(v / 0x100000000);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < 4; i++) b[p++] = (lo >>> (8 * i)) & 0xff;
+    for (let i = 0; i < 4; i++) b[p++] = (hi >>> (8 * i)) & 0xff;
+    this.pos = p;
+  }
+
+  /** Length-delimited raw bytes. */
+  rawBytes(field: number, data: Uint8Array): void {
+    this.tag(field, Wire.Len);
+    this.varint(data.length);
+    this.ensure(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  /** A string field (written even when empty, since string tables need index 0 = ""). */
+  string(field: number, s: string): void {
+    this.tag(field, Wire.Len);
+    if (s.length === 0) {
+      this.varint(0);
+      return;
+    }
+    // Reserve the worst case (3 bytes per UTF-16 unit) and encode in place.
+    const max = s.length * 3;
+    const lenBytes = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : 4;
+    this.ensure(lenBytes + max);
+    const start = this.pos + lenBytes;
+    const { written } = enc.encodeInto(s, this.buf.subarray(start, start + max));
+    this.patchLen(this.pos, lenBytes, written);
+  }
+
+  /** Starts a nested message field; close it with end(). */
+  begin(field: number): void {
+    this.tag(field, Wire.Len);
+    this.ensure(2);
+    this.stack.push(this.pos);
+    this.pos += 2; // reserve 2 bytes (bodies < 16 KiB need no move)
+  }
+
+  end(): void {
+    const at = this.stack.pop();
+    if (at === undefined) throw new Error("PbWriter.end without begin");
+    const len = this.pos - at - 2;
+    this.patchLen(at, 2, len);
+  }
+
+  /** Packed repeated varints. */
+  packed(field: number, vals: ArrayLike<number>, n = vals.length): void {
+    if (n === 0) return;
+    this.begin(field);
+    for (let i = 0; i < n; i++) this.varint(vals[i]!);
+    this.end();
+  }
+
+  /**
+   * Writes the varint `len` into `reserved` bytes at `at`, followed by `len`
+   * body bytes that currently start at at+reserved; moves the body when the
+   * varint needs a different width. Leaves pos after the body.
+   */
+  private patchLen(at: number, reserved: number, len: number): void {
+    const need = len < 0x80 ? 1 : len < 0x4000 ? 2 : len < 0x200000 ? 3 : len < 0x10000000 ? 4 : 5;
+    if (need !== reserved) {
+      this.ensure(need - reserved);
+      this.buf.copyWithin(at + need, at + reserved, at + reserved + len);
+    }
+    let p = at;
+    let v = len;
+    while (v >= 0x80) {
+      this.buf[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[p++] = v;
+    this.pos = at + need + len;
+  }
+}

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { PbWriter } from "../src/sinks/pb.js";
+
+function hex(w: PbWriter): string {
+  return Buffer.from(w.bytes()).toString("hex");
+}
+
+test("varints, negative int64, zigzag, fixed64, double", () => {
+  const w = new PbWriter(4);
+  w.uint(1, 150);
+  w.uint(2, 0); // skipped
+  w.uintAlways(2, 0);
+  w.uint(3, 2 ** 53 - 1);
+  w.uint(4, -1);
+  w.sint(5, -3);
+  w.fixed64(6, 2 ** 32 + 5);
+  w.double(7, 1.5);
+  assert.equal(
+    hex(w),
+    "089601" + "1000" + "18ffffffffffffff0f" + "20ffffffffffffffffff01" + "2805" + "310500000001000000" + "39000000000000f83f",
+  );
+});
+
+test("strings and nested messages patch their lengths, shifting when needed", () => {
+  const w = new PbWriter(8);
+  w.string(1, "");
+  w.string(2, "héllo");
+  w.begin(3);
+  w.uint(1, 1);
+  w.end();
+  const long = "x".repeat(20000);
+  w.begin(4);
+  w.string(1, long);
+  w.end();
+  const b = Buffer.from(w.bytes());
+  assert.equal(b.subarray(0, 14).toString("hex"), "0a00" + "1206" + Buffer.from("héllo").toString("hex") + "1a020801");
+  // field 4: tag 0x22, len = 1 (tag) + 3 (len varint of 20000) + 20000
+  assert.equal(b[14], 0x22);
+  assert.equal(b.subarray(15, 18).toString("hex"), "a49c01");
+  assert.equal(b.length, 18 + 20004);
+  assert.equal(b.subarray(18, 22).toString("hex"), "0aa09c01");
+  w.packed(5, [1, 300]);
+  assert.equal(Buffer.from(w.bytes()).subarray(18 + 20004).toString("hex"), "2a0301ac02");
+});
