@@ -12,7 +12,8 @@ import { formatEvent } from "../src/sinks/text.js";
 /** Repository root (tests run from dist/test). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const FIXTURES = join(ROOT, "fixtures");
-export const CLI = join(ROOT, "dist", "src", "cli.js");
+/** The CLI compiled next to this test (dist/src/cli.js, or a private build directory). */
+export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "src", "cli.js");
 
 export interface ManifestEntry {
   name: string;
