@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createInterface } from "node:readline";
 import { createServer, type AddressInfo } from "node:net";
-import { haveGo, ROOT, runCLI } from "./helpers.js";
+import { CLI, haveGo, ROOT, runCLI } from "./helpers.js";
 
 const skip = haveGo() ? false : "go is not installed: skipping live capture from a Go server";
 
@@ -65,7 +65,7 @@ function closedPort(): Promise<number> {
 
 function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const p = spawn(process.execPath, [join(ROOT, "dist", "src", "cli.js"), ...args]);
+    const p = spawn(process.execPath, [CLI, ...args]);
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
