@@ -11,6 +11,7 @@ import { resolveInput, type Input } from "./input.js";
 import { parseArgs, UsageError, type Options } from "./options.js";
 import { Output } from "./output.js";
 import { helpText, VERSION } from "./help.js";
+import { openInPerfetto, openTempPath, openUsageError } from "./open.js";
 
 export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;
@@ -53,6 +54,14 @@ export async function main(argv: string[]): Promise<number> {
     err(`unknown format "${opts.to}"; formats: ${FORMATS.map((f) => f.name).join(", ")}`);
     return EXIT_USAGE;
   }
+  if (opts.open) {
+    const why = openUsageError(format.name, opts.inputs.length);
+    if (why !== null) {
+      err(`${why}\nRun 'trace-convert --help' for usage.`);
+      return EXIT_USAGE;
+    }
+    if (opts.output === null) opts.output = openTempPath(opts.inputs[0]!, format.ext);
+  }
   const many = opts.inputs.length > 1;
   if (many && format.writesOutput) {
     if (opts.output === null) {
@@ -84,7 +93,8 @@ export async function main(argv: string[]): Promise<number> {
       const stem = arg === "-" ? "stdin" : basename(arg).replace(/\.(trace|out|bin)$/, "") || "trace";
       outPath = join(outPath, stem + format.ext);
     }
-    const code = await convertOne(arg, format.name, outPath, opts);
+    let code = await convertOne(arg, format.name, outPath, opts);
+    if (opts.open && outPath !== null && (code === EXIT_OK || code === EXIT_PARTIAL)) code = Math.max(code, await openInPerfetto(outPath, opts.quiet));
     worst = Math.max(worst, code);
   }
   return worst;

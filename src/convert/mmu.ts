@@ -163,15 +163,15 @@ export class MutatorUtilization {
       }
       case Kind.StateTransition: {
         if (ev.transitionResourceKind() !== ResourceKind.Goroutine) break;
-        const from = ev.transitionFrom();
-        const to = ev.transitionTo();
         const g = ev.transitionResource();
         if (this.inGC.has(g) || this.bgMark.has(g)) {
-          if (!executing(from) && executing(to)) this.gcAdd(ev.p, 1);
-          else if (executing(from) && !executing(to)) this.gcAdd(ev.p, -1);
+          const from = executing(ev.transitionFrom());
+          const to = executing(ev.transitionTo());
+          if (!from && to) this.gcAdd(ev.p, 1);
+          else if (from && !to) this.gcAdd(ev.p, -1);
         }
         // States matter only for ranges found active in the first generation.
-        if (this.nSync <= 1) this.states.set(g, to);
+        if (this.nSync <= 1) this.states.set(g, ev.transitionTo());
         break;
       }
       case Kind.Label:

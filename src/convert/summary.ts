@@ -866,6 +866,7 @@ export class SummaryBuilder {
   private readonly util: MutatorUtilization;
   private readonly tasks = new Map<number, TaskEntry>();
   private readonly regionGroups = new Map<string, RegionGroup>();
+  private readonly frameKeys = new WeakMap<TopFrame, string>();
   /** Regions still open at the end of the trace: their end is the trace end. */
   private readonly openAtEnd: { g: RegionGroup; start: number | null }[] = [];
   private readonly stwOpen = new Map<string, number>();
@@ -913,7 +914,12 @@ export class SummaryBuilder {
 
   private regionDone(r: RegionSummary, end: number | null): void {
     const f = r.startFrame;
-    const key = `${r.name}\0${f.pc}\0${f.func}\0${f.file}\0${f.line}`;
+    let fk = this.frameKeys.get(f);
+    if (fk === undefined) {
+      fk = `${f.pc}\0${f.func}\0${f.file}\0${f.line}`;
+      this.frameKeys.set(f, fk);
+    }
+    const key = r.name + "\0" + fk;
     let g = this.regionGroups.get(key);
     if (g === undefined) {
       g = { type: r.name, frame: f, d: new Durations() };
