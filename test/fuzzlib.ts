@@ -149,14 +149,27 @@ export interface CaseResult {
   ms: number;
 }
 
-/** Decodes `bytes` (in a few chunks), formatting every event; reports anything but a TraceError. */
-export function runCase(bytes: Uint8Array, chunk = 0): CaseResult {
+/**
+ * Decodes `bytes` (in a few chunks), formatting every event; reports anything
+ * but a TraceError. With `lines`, the formatted events are collected there
+ * (with `damagedAt` set to the index of the first event of a damaged,
+ * salvaged generation).
+ */
+export function runCase(
+  bytes: Uint8Array,
+  chunk = 0,
+  salvage = false,
+  lines: string[] | null = null,
+  mark: { damagedAt: number } | null = null,
+): CaseResult {
   const t0 = performance.now();
-  const reader = new TraceReader();
+  const reader = new TraceReader({ salvage });
   let events = 0;
   const drain = () => {
     for (let ev = reader.next(); ev !== null; ev = reader.next()) {
-      formatEvent(ev, reader.timeBase);
+      const line = formatEvent(ev, reader.timeBase);
+      if (mark !== null && mark.damagedAt < 0 && ev.gen !== null && ev.gen.damaged) mark.damagedAt = events;
+      if (lines !== null) lines.push(line);
       events++;
     }
   };
@@ -174,4 +187,42 @@ export function runCase(bytes: Uint8Array, chunk = 0): CaseResult {
     if (e instanceof TraceError) return { ok: true, error: e.message, events, ms: performance.now() - t0 };
     return { ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e), events, ms: performance.now() - t0 };
   }
+}
+
+/**
+ * Decodes `bytes` without and with salvage. Beyond runCase's checks: the
+ * salvaging run gives exactly the same events up to the damaged generation,
+ * times never go backwards, and it never ends with an error that the plain
+ * run did not report (nor fails where the plain run succeeded).
+ */
+export function runSalvageCase(bytes: Uint8Array, chunk = 0): CaseResult {
+  const t0 = performance.now();
+  const plain: string[] = [];
+  const salv: string[] = [];
+  const mark = { damagedAt: -1 };
+  const a = runCase(bytes, chunk, false, plain);
+  if (!a.ok) return a;
+  const b = runCase(bytes, chunk, true, salv, mark);
+  const ms = performance.now() - t0;
+  const fail = (why: string): CaseResult => ({ ok: false, error: why, events: b.events, ms });
+  if (!b.ok) return { ...b, ms };
+  const upto = mark.damagedAt < 0 ? salv.length : mark.damagedAt;
+  if (mark.damagedAt < 0) {
+    // Nothing salvaged: identical to the plain run.
+    if (salv.length !== plain.length) return fail(`salvage without a damaged generation: ${salv.length} events vs ${plain.length}`);
+  }
+  for (let i = 0; i < upto; i++) {
+    if (salv[i] !== plain[i]) return fail(`event ${i} differs with salvage:\n${plain[i]}\n${salv[i]}`);
+  }
+  if (mark.damagedAt >= 0 && b.error === null) return fail("a salvaged generation without an error");
+  if ((a.error === null) !== (b.error === null)) return fail(`errors differ: ${a.error} / ${b.error}`);
+  let last = -Infinity;
+  for (let i = 0; i < salv.length; i++) {
+    const m = / Time=(-?\d+)/.exec(salv[i]!);
+    if (m === null) continue;
+    const t = Number(m[1]);
+    if (t < last) return fail(`time goes backwards at event ${i}: ${t} < ${last}`);
+    last = t;
+  }
+  return { ok: true, error: b.error, events: b.events, ms };
 }

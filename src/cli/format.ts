@@ -14,8 +14,12 @@ export interface FormatContext {
   out(): Output;
   /** Prints a warning on stderr (once per distinct message). */
   warn(msg: string): void;
-  /** Decodes the input, calling onEvent for every event (a reused object). */
-  drive(onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>): Promise<DriveResult>;
+  /**
+   * Decodes the input, calling onEvent for every event (a reused object).
+   * `salvage`: also deliver what can be recovered from a damaged generation
+   * (not for text, which stays identical to Go's output).
+   */
+  drive(onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>, opts?: { salvage?: boolean }): Promise<DriveResult>;
 }
 
 export interface Format {

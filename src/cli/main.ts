@@ -152,9 +152,10 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
       if (progressShown) process.stderr.write("\r\x1b[K");
       err(`warning: ${msg}`);
     },
-    drive(onEvent) {
+    drive(onEvent, dopts) {
       started = Date.now();
-      return drive(input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact } : { redact: opts.redact });
+      const salvage = dopts?.salvage === true;
+      return drive(input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
     },
   };
   let res: DriveResult;
@@ -185,11 +186,16 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
   if (res.error === null) return EXIT_OK;
   const e = res.error;
   if (opts.debug) process.stderr.write(`${e.stack ?? e.message}\n`);
-  if (res.completeGenerations > 0) {
+  const salvaged = e.io ? 0 : (res.salvagedEvents ?? 0);
+  if (res.completeGenerations > 0 || salvaged > 0) {
     const what = e.truncated ? "trace is truncated" : "trace is damaged";
-    err(
-      `warning: ${input.name}: ${what} at byte ${e.offset}: ${firstLine(e.message)}; the output holds the ${res.completeGenerations} complete generation${res.completeGenerations === 1 ? "" : "s"} before it`,
-    );
+    const gens = res.completeGenerations;
+    const held =
+      gens > 0
+        ? `the output holds the ${gens} complete generation${gens === 1 ? "" : "s"} before it`
+        : "the output holds no complete generation";
+    const rec = salvaged > 0 ? `${gens > 0 ? " and" : ", only"} ${salvaged} event${salvaged === 1 ? "" : "s"} recovered from the damaged one` : "";
+    err(`warning: ${input.name}: ${what} at byte ${e.offset}: ${firstLine(e.message)}; ${held}${rec}`);
     return EXIT_PARTIAL;
   }
   if (e.io) err(firstLine(e.message));

@@ -11,11 +11,15 @@ export interface DriveResult {
   error: TraceError | null;
   /** Generations whose events were all delivered. */
   completeGenerations: number;
+  /** Events delivered from a damaged generation (option `salvage`), after the complete ones. */
+  salvagedEvents?: number;
 }
 
 export interface DriveOptions {
   /** See ReaderOptions.redact. */
   redact?: boolean;
+  /** See ReaderOptions.salvage: also deliver what can be recovered from a damaged generation. */
+  salvage?: boolean;
   /** Called now and then with progress (bytes read, generations, events). */
   progress?: (r: TraceReader) => void;
 }
@@ -30,7 +34,7 @@ export async function drive(
   onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>,
   opts: DriveOptions = {},
 ): Promise<DriveResult> {
-  const reader = new TraceReader({ redact: opts.redact === true });
+  const reader = new TraceReader({ redact: opts.redact === true, salvage: opts.salvage === true });
   let syncs = 0;
   let lastProgress = 0;
   const pump = async () => {
@@ -61,10 +65,10 @@ export async function drive(
     }
   } catch (e) {
     if (e instanceof TraceError) {
-      return { reader, error: e, completeGenerations: Math.max(0, syncs - 1) };
+      return { reader, error: e, completeGenerations: Math.max(0, syncs - 1), salvagedEvents: reader.stats.salvaged };
     }
     throw e;
   }
   opts.progress?.(reader);
-  return { reader, error: null, completeGenerations: Math.max(0, syncs - 1) };
+  return { reader, error: null, completeGenerations: Math.max(0, syncs - 1), salvagedEvents: reader.stats.salvaged };
 }

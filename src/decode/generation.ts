@@ -164,6 +164,12 @@ export class Generation {
   eventBatches = 0;
   /** Strings were redacted (--redact): log messages are hashed when read. */
   redacted = false;
+  /**
+   * A damaged generation, partly recovered (reader option `salvage`): only
+   * whole batches before the damage; string and stack tables may be missing
+   * (unknown IDs resolve as empty).
+   */
+  damaged = false;
 
   /** Replaces non-standard-library function names and their files with stable hashes. */
   redact(): void {
@@ -238,6 +244,8 @@ export function readGeneration(
   bufOffset: number,
   timeBase: number,
   dryRun: boolean,
+  salvage = false,
+  prevFreq = 0,
 ): GenResult {
   const br = new BatchRead();
   const g = new Generation();
@@ -249,13 +257,23 @@ export function readGeneration(
   let nEventBatches = 0;
   let spillErr: TraceError | null = null;
   let spilled = false;
-  const fail = (msg: string, at: number, truncated = false): GenResult => ({
-    gen: null,
-    next: p,
-    err: new TraceError(msg, bufOffset + at, truncated),
-    needMore: false,
-    spilled: false,
-  });
+  // With `salvage`, a damaged generation keeps the whole batches read before
+  // the damage (and an error to report after its events).
+  const salvaged = (err: TraceError): GenResult | null => {
+    if (!salvage || dryRun || g.gen === 0 || nEventBatches === 0) return null;
+    if (g.freq === 0) {
+      if (!(prevFreq > 0)) return null;
+      g.freq = prevFreq;
+    }
+    g.damaged = true;
+    g.eventBatches = nEventBatches;
+    finishTimes(g);
+    return { gen: g, next: p, err, needMore: false, spilled: false };
+  };
+  const fail = (msg: string, at: number, truncated = false): GenResult => {
+    const err = new TraceError(msg, bufOffset + at, truncated);
+    return salvaged(err) ?? { gen: null, next: p, err, needMore: false, spilled: false };
+  };
   if (version >= 26) {
     for (;;) {
       readBatchAt(buf, p, end, eof, br);
@@ -312,6 +330,15 @@ export function readGeneration(
   g.eventBatches = nEventBatches;
   if (dryRun) return { gen: g, next: p, err: spillErr, needMore: false, spilled };
 
+  if (salvage && version < 26) {
+    if (spillErr !== null) {
+      const r = salvaged(spillErr);
+      if (r !== null) {
+        r.spilled = spilled;
+        return r;
+      }
+    }
+  }
   const at = p;
   if (g.freq === 0) return fail("no frequency event found", at);
   if (version >= 25 && !g.hasClockSnapshot) return fail("no clock snapshot event found", at);
@@ -334,6 +361,12 @@ export function readGeneration(
     return true;
   });
   if (bad !== null) return fail(bad, at);
+  finishTimes(g);
+  return { gen: g, next: p, err: spillErr, needMore: false, spilled };
+}
+
+/** Picks the time base (first generation) and converts the CPU samples' and clock snapshot's times. */
+function finishTimes(g: Generation): void {
   if (Number.isNaN(g.timeBase)) {
     // First generation: pick the time base. Times stay plain numbers, exact
     // below 2^53 ns, when measured from here on hosts with a long uptime.
@@ -341,7 +374,6 @@ export function readGeneration(
     g.timeBase = raw > 2 ** 52 ? raw : 0;
   }
   fixUpCPUSamples(g);
-  return { gen: g, next: p, err: spillErr, needMore: false, spilled };
 }
 
 function isEventBatch(buf: Uint8Array, br: BatchRead, version: number): boolean {

@@ -6,6 +6,7 @@
 import { TraceError } from "./errors.js";
 import { Event } from "./event.js";
 import type { Generation } from "./generation.js";
+import { StateTable } from "./tables.js";
 import {
   Ev,
   eventName,
@@ -22,27 +23,7 @@ import {
   SPECS,
 } from "./spec.js";
 
-interface GState {
-  id: number;
-  status: number;
-  seqGen: number;
-  seq: number;
-  /** Active user regions: task IDs and names (allocated on first use). */
-  regionTask: number[] | null;
-  regionName: string[] | null;
-  /** In-flight ranges, encoded as startType + 256 * descStringID. */
-  ranges: number[] | null;
-}
-
-interface PState {
-  id: number;
-  status: number;
-  seqGen: number;
-  seq: number;
-  ranges: number[];
-}
-
-interface MState {
+export interface MState {
   g: number;
   p: number;
 }
@@ -57,27 +38,36 @@ const MUST_NOT = 0;
 const MAY = 1;
 const MUST = 2;
 
-/** A small ring of reusable events produced by one successful advance. */
+/**
+ * The events produced by one successful advance: the advanced event itself
+ * (by reference, not copied) and up to two synthesized ones (from a small
+ * pool of reused objects). It is drained before the next advance.
+ */
 class EventQueue {
-  private readonly ring: Event[] = [];
+  private readonly ring: (Event | null)[] = [null, null, null, null, null, null, null, null];
+  private readonly pool: Event[] = [new Event(), new Event(), new Event(), new Event()];
+  private poolNext = 0;
   private start = 0;
   private end = 0;
-  constructor(size = 16) {
-    for (let i = 0; i < size; i++) this.ring.push(new Event());
-  }
   get length(): number {
     return this.end - this.start;
   }
-  /** Returns a fresh slot to fill. */
-  push(): Event {
-    const e = this.ring[this.end % this.ring.length]!;
+  pushRef(e: Event): void {
+    this.ring[this.end & 7] = e;
     this.end++;
+  }
+  /** Returns a pooled event to fill, queued. */
+  pushSynth(): Event {
+    const e = this.pool[this.poolNext]!;
+    this.poolNext = (this.poolNext + 1) & 3;
+    this.pushRef(e);
     return e;
   }
   pop(): Event | null {
     if (this.end === this.start) return null;
-    const e = this.ring[this.start % this.ring.length]!;
+    const e = this.ring[this.start & 7]!;
     this.start++;
+    if (this.start === this.end) this.start = this.end = 0;
     return e;
   }
 }
@@ -88,13 +78,19 @@ function rangeType(typ: number, desc: number): number {
 }
 
 export class Ordering {
-  readonly gStates = new Map<number, GState>();
-  readonly pStates = new Map<number, PState>();
+  /** Goroutine and proc states. Slots move on insert/remove: look them up again after either. */
+  readonly gs = new StateTable();
+  readonly ps = new StateTable();
   readonly mStates = new Map<number, MState>();
   readonly activeTasks = new Map<number, { name: string; parent: number }>();
   gcSeq = 0;
   gcState = GC.Undetermined;
   initialGen = 0;
+  /**
+   * Advancing a damaged generation (reader option `salvage`): its string
+   * table may be missing, so unknown task and region names resolve as "".
+   */
+  lenient = false;
   readonly queue = new EventQueue();
   readonly version: number;
 
@@ -105,13 +101,21 @@ export class Ordering {
   private newP = NONE;
   private newG = NONE;
   private ev!: Event;
-  private lastM = NaN;
-  private lastMs: MState | undefined = undefined;
   private evt!: Generation;
   private gen = 0;
 
   constructor(version: number) {
     this.version = version;
+  }
+
+  /** The state of thread `m`, created on first use (the object stays the same from then on). */
+  mState(m: number): MState {
+    let ms = this.mStates.get(m);
+    if (ms === undefined) {
+      ms = { g: NONE, p: NONE };
+      this.mStates.set(m, ms);
+    }
+    return ms;
   }
 
   private name(typ: number): string {
@@ -122,20 +126,19 @@ export class Ordering {
     throw new TraceError(msg, this.ev.offset);
   }
 
-  /** Queues a copy of the event being advanced with the current context. */
-  private emit(): Event {
-    const q = this.queue.push();
-    q.copyFrom(this.ev);
+  /** Queues the event being advanced (itself, not a copy) with the current context. */
+  private emit(): void {
+    const q = this.ev;
     q.m = this.curM;
     q.p = this.curP;
     q.g = this.curG;
     q.gen = this.evt;
-    return q;
+    this.queue.pushRef(q);
   }
 
   /** Queues a synthesized event. */
   private emitSynth(typ: number, m: number, p: number, g: number, a0 = 0, a1 = 0): Event {
-    const q = this.queue.push();
+    const q = this.queue.pushSynth();
     q.type = typ;
     q.time = this.ev.time;
     q.m = m;
@@ -162,34 +165,28 @@ export class Ordering {
   }
 
   /**
-   * Tries to advance `ev`, which came from thread `m` in generation `gen`.
-   * Returns false when it must wait for other threads; throws on a broken trace.
+   * Tries to advance `ev`, which came from thread `m` (whose state is `ms`,
+   * from mState(m), or null when m is NONE) in generation `gen`. Returns
+   * false when it must wait for other threads; throws on a broken trace. On
+   * success the queue holds `ev` itself (and maybe synthesized events).
    */
-  advance(ev: Event, evt: Generation, m: number, gen: number): boolean {
+  advance(ev: Event, evt: Generation, m: number, gen: number, ms: MState | null): boolean {
     if (this.initialGen === 0) this.initialGen = gen;
     this.ev = ev;
     this.evt = evt;
     this.gen = gen;
     this.curM = m;
-    let ms: MState | undefined;
-    if (m === NONE) {
+    if (ms === null) {
       this.curP = NONE;
       this.curG = NONE;
     } else {
-      ms = m === this.lastM ? this.lastMs : this.mStates.get(m);
-      if (ms === undefined) {
-        ms = { g: NONE, p: NONE };
-        this.mStates.set(m, ms);
-      }
       this.curP = ms.p;
       this.curG = ms.g;
-      this.lastM = m;
-      this.lastMs = ms;
     }
     this.newP = this.curP;
     this.newG = this.curG;
     const ok = this.dispatch(ev.type);
-    if (ok && ms !== undefined) {
+    if (ok && ms !== null) {
       ms.p = this.newP;
       ms.g = this.newG;
     }
@@ -284,32 +281,29 @@ export class Ordering {
     this.fail(`bad event type found while ordering: ${typ}`);
   }
 
-  private succeeds(seqGen: number, seq: number, gen: number, n: number): boolean {
-    return seqGen === gen && n === seq + 1;
-  }
-
   private procStatus(): boolean {
     const ev = this.ev;
     const pid = ev.a0;
     const status = ev.a1; // as on the wire; ev.a1 may be rewritten below
     if (status < 0 || status >= 5) this.fail(`invalid status for proc ${pid}: ${status < 0 ? "18446744073709551615" : status}`);
     let oldState: number = PROC_STATUS_TO_STATE[status]!;
-    const s = this.pStates.get(pid);
-    if (s !== undefined) {
-      if (status === ProcStatus.SyscallAbandoned && s.status === ProcStatus.Syscall) {
+    const ps = this.ps;
+    const s = ps.find(pid);
+    if (s >= 0) {
+      const old = ps.status(s);
+      if (status === ProcStatus.SyscallAbandoned && old === ProcStatus.Syscall) {
         // Still in the syscall we know about: nothing was lost.
         oldState = ProcState.Running;
         ev.a1 = ProcStatus.Syscall;
-      } else if (status === ProcStatus.SyscallAbandoned && s.status === ProcStatus.SyscallAbandoned) {
+      } else if (status === ProcStatus.SyscallAbandoned && old === ProcStatus.SyscallAbandoned) {
         oldState = ProcState.Idle;
         ev.a1 = ProcStatus.SyscallAbandoned;
-      } else if (s.status !== status) {
-        this.fail(`inconsistent status for proc ${pid}: old ${PROC_STATUS_NAMES[s.status]} vs. new ${PROC_STATUS_NAMES[status]}`);
+      } else if (old !== status) {
+        this.fail(`inconsistent status for proc ${pid}: old ${PROC_STATUS_NAMES[old]} vs. new ${PROC_STATUS_NAMES[status]}`);
       }
-      s.seqGen = this.gen;
-      s.seq = 0;
+      ps.setSeq(s, this.gen, 0);
     } else {
-      this.pStates.set(pid, { id: pid, status, seqGen: this.gen, seq: 0, ranges: [] });
+      ps.insert(pid, status, this.gen, 0);
       oldState = this.gen === this.initialGen ? ProcState.Undetermined : ProcState.NotExist;
     }
     ev.aux = oldState;
@@ -334,27 +328,29 @@ export class Ordering {
   private procStart(): boolean {
     const pid = this.ev.a0;
     const seq = this.ev.a1;
-    const st = this.pStates.get(pid);
-    if (st === undefined || st.status !== ProcStatus.Idle || !this.succeeds(st.seqGen, st.seq, this.gen, seq) || this.curP !== NONE) {
+    const ps = this.ps;
+    const st = ps.find(pid);
+    if (st < 0 || ps.status(st) !== ProcStatus.Idle || !ps.succeeds(st, this.gen, seq) || this.curP !== NONE) {
       return false;
     }
     this.validate(MUST, MUST_NOT, MAY);
-    st.status = ProcStatus.Running;
-    st.seqGen = this.gen;
-    st.seq = seq;
+    ps.setStatus(st, ProcStatus.Running);
+    ps.setSeq(st, this.gen, seq);
     this.newP = pid;
     this.emit();
     return true;
   }
 
   private procStop(): boolean {
-    const st = this.pStates.get(this.curP);
-    if (st === undefined) this.fail(`event ${this.name(this.ev.type)} for proc (${this.curP}) that doesn't exist`);
-    if (st.status !== ProcStatus.Running && st.status !== ProcStatus.Syscall) {
+    const ps = this.ps;
+    const st = ps.find(this.curP);
+    if (st < 0) this.fail(`event ${this.name(this.ev.type)} for proc (${this.curP}) that doesn't exist`);
+    const s = ps.status(st);
+    if (s !== ProcStatus.Running && s !== ProcStatus.Syscall) {
       this.fail(`${this.name(this.ev.type)} event for proc that's not Running or Syscall`);
     }
     this.validate(MUST, MUST, MAY);
-    st.status = ProcStatus.Idle;
+    ps.setStatus(st, ProcStatus.Idle);
     this.newP = NONE;
     this.emit();
     return true;
@@ -364,20 +360,17 @@ export class Ordering {
     const ev = this.ev;
     const pid = ev.a0;
     const seq = ev.a1;
-    const st = this.pStates.get(pid);
-    if (
-      st === undefined ||
-      (st.status !== ProcStatus.Syscall && st.status !== ProcStatus.SyscallAbandoned) ||
-      !this.succeeds(st.seqGen, st.seq, this.gen, seq)
-    ) {
+    const ps = this.ps;
+    const st = ps.find(pid);
+    if (st < 0) return false;
+    const oldStatus = ps.status(st);
+    if ((oldStatus !== ProcStatus.Syscall && oldStatus !== ProcStatus.SyscallAbandoned) || !ps.succeeds(st, this.gen, seq)) {
       return false;
     }
     this.validate(MUST, MAY, MAY);
-    const oldStatus = st.status;
     ev.aux = oldStatus;
-    st.status = ProcStatus.Idle;
-    st.seqGen = this.gen;
-    st.seq = seq;
+    ps.setStatus(st, ProcStatus.Idle);
+    ps.setSeq(st, this.gen, seq);
     if (oldStatus === ProcStatus.SyscallAbandoned) {
       this.emit();
       return true;
@@ -404,15 +397,16 @@ export class Ordering {
     const status = ev.a2;
     if (status < 0 || status >= 5) this.fail(`invalid status for goroutine ${gid}: ${status < 0 ? "18446744073709551615" : status}`);
     let oldState: number = GO_STATUS_TO_STATE[status]!;
-    const s = this.gStates.get(gid);
-    if (s !== undefined) {
-      if (s.status !== status) {
-        this.fail(`inconsistent status for goroutine ${gid}: old ${GO_STATUS_NAMES[s.status]} vs. new ${GO_STATUS_NAMES[status]}`);
+    const gs = this.gs;
+    const s = gs.find(gid);
+    if (s >= 0) {
+      const old = gs.status(s);
+      if (old !== status) {
+        this.fail(`inconsistent status for goroutine ${gid}: old ${GO_STATUS_NAMES[old]} vs. new ${GO_STATUS_NAMES[status]}`);
       }
-      s.seqGen = this.gen;
-      s.seq = 0;
+      gs.setSeq(s, this.gen, 0);
     } else if (this.gen === this.initialGen) {
-      this.gStates.set(gid, newG(gid, status, this.gen));
+      gs.insert(gid, status, this.gen, 0);
       oldState = GoState.Undetermined;
     } else {
       this.fail(`found goroutine status for new goroutine after the first generation: id=${gid} status=${GO_STATUS_NAMES[status]}`);
@@ -444,23 +438,26 @@ export class Ordering {
 
   private goCreate(): boolean {
     this.validate(MUST, MUST, MAY);
-    const cur = this.gStates.get(this.curG);
-    if (cur !== undefined && cur.status !== GoStatus.Running) {
+    const gs = this.gs;
+    const cur = gs.find(this.curG);
+    if (cur >= 0 && gs.status(cur) !== GoStatus.Running) {
       this.fail(`${this.name(this.ev.type)} event for goroutine that's not Running`);
     }
     const newgid = this.ev.a0;
-    if (this.gStates.has(newgid)) this.fail(`tried to create goroutine (${newgid}) that already exists`);
+    if (gs.find(newgid) >= 0) this.fail(`tried to create goroutine (${newgid}) that already exists`);
     const status = this.ev.type === Ev.GoCreateBlocked ? GoStatus.Waiting : GoStatus.Runnable;
-    this.gStates.set(newgid, newG(newgid, status, this.gen));
+    gs.insert(newgid, status, this.gen, 0);
     this.emit();
     return true;
   }
 
-  private runningG(): GState {
+  /** Slot of the running current goroutine (validated). */
+  private runningG(): number {
     this.validate(MUST, MUST, MUST);
-    const st = this.gStates.get(this.curG);
-    if (st === undefined) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
-    if (st.status !== GoStatus.Running) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Running`);
+    const gs = this.gs;
+    const st = gs.find(this.curG);
+    if (st < 0) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
+    if (gs.status(st) !== GoStatus.Running) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Running`);
     return st;
   }
 
@@ -468,13 +465,13 @@ export class Ordering {
     const st = this.runningG();
     switch (this.ev.type) {
       case Ev.GoDestroy:
-        this.gStates.delete(this.curG);
+        this.gs.remove(st);
         break;
       case Ev.GoStop:
-        st.status = GoStatus.Runnable;
+        this.gs.setStatus(st, GoStatus.Runnable);
         break;
       case Ev.GoBlock:
-        st.status = GoStatus.Waiting;
+        this.gs.setStatus(st, GoStatus.Waiting);
         break;
     }
     this.newG = NONE;
@@ -485,12 +482,12 @@ export class Ordering {
   private goStart(): boolean {
     const gid = this.ev.a0;
     const seq = this.ev.a1;
-    const st = this.gStates.get(gid);
-    if (st === undefined || st.status !== GoStatus.Runnable || !this.succeeds(st.seqGen, st.seq, this.gen, seq)) return false;
+    const gs = this.gs;
+    const st = gs.find(gid);
+    if (st < 0 || gs.status(st) !== GoStatus.Runnable || !gs.succeeds(st, this.gen, seq)) return false;
     this.validate(MUST, MUST, MUST_NOT);
-    st.status = GoStatus.Running;
-    st.seqGen = this.gen;
-    st.seq = seq;
+    gs.setStatus(st, GoStatus.Running);
+    gs.setSeq(st, this.gen, seq);
     this.newG = gid;
     this.emit();
     return true;
@@ -499,11 +496,11 @@ export class Ordering {
   private goUnblock(): boolean {
     const gid = this.ev.a0;
     const seq = this.ev.a1;
-    const st = this.gStates.get(gid);
-    if (st === undefined || st.status !== GoStatus.Waiting || !this.succeeds(st.seqGen, st.seq, this.gen, seq)) return false;
-    st.status = GoStatus.Runnable;
-    st.seqGen = this.gen;
-    st.seq = seq;
+    const gs = this.gs;
+    const st = gs.find(gid);
+    if (st < 0 || gs.status(st) !== GoStatus.Waiting || !gs.succeeds(st, this.gen, seq)) return false;
+    gs.setStatus(st, GoStatus.Runnable);
+    gs.setSeq(st, this.gen, seq);
     this.emit();
     return true;
   }
@@ -512,19 +509,20 @@ export class Ordering {
     const cur = this.runningG();
     const nextg = this.ev.a0;
     const seq = this.ev.a1;
-    const next = this.gStates.get(nextg);
-    if (next === undefined || next.status !== GoStatus.Waiting || !this.succeeds(next.seqGen, next.seq, this.gen, seq)) return false;
+    const gs = this.gs;
+    let next = gs.find(nextg);
+    if (next < 0 || gs.status(next) !== GoStatus.Waiting || !gs.succeeds(next, this.gen, seq)) return false;
     this.emit();
     if (this.ev.type === Ev.GoSwitch) {
-      cur.status = GoStatus.Waiting;
+      gs.setStatus(cur, GoStatus.Waiting);
       this.emitSynth(Ev.GoBlock, this.curM, this.curP, this.curG, 0, 0);
     } else {
-      this.gStates.delete(this.curG);
+      gs.remove(cur);
+      next = gs.find(nextg); // the removal may have moved it
       this.emitSynth(Ev.GoDestroy, this.curM, this.curP, this.curG);
     }
-    next.status = GoStatus.Running;
-    next.seqGen = this.gen;
-    next.seq = seq;
+    gs.setStatus(next, GoStatus.Running);
+    gs.setSeq(next, this.gen, seq);
     this.newG = nextg;
     this.emitSynth(Ev.GoStart, this.curM, this.curP, NONE, nextg, seq);
     return true;
@@ -532,48 +530,52 @@ export class Ordering {
 
   private goSyscallBegin(): boolean {
     const st = this.runningG();
-    st.status = GoStatus.Syscall;
-    const ps = this.pStates.get(this.curP);
-    if (ps === undefined) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
-    ps.status = ProcStatus.Syscall;
+    this.gs.setStatus(st, GoStatus.Syscall);
+    const ps = this.ps;
+    const p = ps.find(this.curP);
+    if (p < 0) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
+    ps.setStatus(p, ProcStatus.Syscall);
     const pseq = this.ev.a0;
-    if (!this.succeeds(ps.seqGen, ps.seq, this.gen, pseq)) {
+    if (!ps.succeeds(p, this.gen, pseq)) {
       this.fail(
-        `failed to advance ${this.name(this.ev.type)}: can't make sequence: ${ps.seq} (gen=${ps.seqGen}) -> ${pseq} (gen=${this.gen})`,
+        `failed to advance ${this.name(this.ev.type)}: can't make sequence: ${ps.seq(p)} (gen=${ps.seqGen(p)}) -> ${pseq} (gen=${this.gen})`,
       );
     }
-    ps.seqGen = this.gen;
-    ps.seq = pseq;
+    ps.setSeq(p, this.gen, pseq);
     this.emit();
     return true;
   }
 
   private goSyscallEnd(): boolean {
     this.validate(MUST, MUST, MUST);
-    const st = this.gStates.get(this.curG);
-    if (st === undefined) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
-    if (st.status !== GoStatus.Syscall) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Running`);
-    st.status = GoStatus.Running;
-    const ps = this.pStates.get(this.curP);
-    if (ps === undefined) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
-    if (ps.status !== ProcStatus.Syscall) this.fail(`expected proc ${this.curP} in state Syscall, but got ${PROC_STATUS_NAMES[ps.status]} instead`);
-    ps.status = ProcStatus.Running;
+    const gs = this.gs;
+    const st = gs.find(this.curG);
+    if (st < 0) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
+    if (gs.status(st) !== GoStatus.Syscall) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Running`);
+    gs.setStatus(st, GoStatus.Running);
+    const ps = this.ps;
+    const p = ps.find(this.curP);
+    if (p < 0) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
+    if (ps.status(p) !== ProcStatus.Syscall) this.fail(`expected proc ${this.curP} in state Syscall, but got ${PROC_STATUS_NAMES[ps.status(p)]} instead`);
+    ps.setStatus(p, ProcStatus.Running);
     this.emit();
     return true;
   }
 
   private goSyscallEndBlocked(): boolean {
     if (this.curP !== NONE) {
-      const ps = this.pStates.get(this.curP);
-      if (ps === undefined) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
-      if (ps.status === ProcStatus.Syscall) return false;
+      const ps = this.ps;
+      const p = ps.find(this.curP);
+      if (p < 0) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
+      if (ps.status(p) === ProcStatus.Syscall) return false;
     }
     this.validate(MUST, MAY, MUST);
-    const st = this.gStates.get(this.curG);
-    if (st === undefined) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
-    if (st.status !== GoStatus.Syscall) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Running`);
+    const gs = this.gs;
+    const st = gs.find(this.curG);
+    if (st < 0) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
+    if (gs.status(st) !== GoStatus.Syscall) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Running`);
     this.newG = NONE;
-    st.status = GoStatus.Runnable;
+    gs.setStatus(st, GoStatus.Runnable);
     this.emit();
     return true;
   }
@@ -581,8 +583,8 @@ export class Ordering {
   private goCreateSyscall(): boolean {
     this.validate(MUST, MAY, MUST_NOT);
     const newgid = this.ev.a0;
-    if (this.gStates.has(newgid)) this.fail(`tried to create goroutine (${newgid}) in syscall that already exists`);
-    this.gStates.set(newgid, newG(newgid, GoStatus.Syscall, this.gen));
+    if (this.gs.find(newgid) >= 0) this.fail(`tried to create goroutine (${newgid}) in syscall that already exists`);
+    this.gs.insert(newgid, GoStatus.Syscall, this.gen, 0);
     this.newG = newgid;
     this.emit();
     return true;
@@ -590,18 +592,20 @@ export class Ordering {
 
   private goDestroySyscall(): boolean {
     this.validate(MUST, MAY, MUST);
-    const st = this.gStates.get(this.curG);
-    if (st === undefined) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
-    if (st.status !== GoStatus.Syscall) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Syscall`);
-    this.gStates.delete(this.curG);
+    const gs = this.gs;
+    const st = gs.find(this.curG);
+    if (st < 0) this.fail(`event ${this.name(this.ev.type)} for goroutine (${this.curG}) that doesn't exist`);
+    if (gs.status(st) !== GoStatus.Syscall) this.fail(`${this.name(this.ev.type)} event for goroutine that's not Syscall`);
+    gs.remove(st);
     this.newG = NONE;
     if (this.curP !== NONE) {
-      const ps = this.pStates.get(this.curP);
-      if (ps === undefined) this.fail(`found invalid proc ${this.curP} during ${this.name(this.ev.type)}`);
-      if (ps.status !== ProcStatus.Syscall) {
-        this.fail(`proc ${this.curP} in unexpected state ${PROC_STATUS_NAMES[ps.status]} during ${this.name(this.ev.type)}`);
+      const ps = this.ps;
+      const p = ps.find(this.curP);
+      if (p < 0) this.fail(`found invalid proc ${this.curP} during ${this.name(this.ev.type)}`);
+      if (ps.status(p) !== ProcStatus.Syscall) {
+        this.fail(`proc ${this.curP} in unexpected state ${PROC_STATUS_NAMES[ps.status(p)]} during ${this.name(this.ev.type)}`);
       }
-      ps.status = ProcStatus.SyscallAbandoned;
+      ps.setStatus(p, ProcStatus.SyscallAbandoned);
       this.newP = NONE;
       const extra = this.emitSynth(Ev.ProcSteal, this.curM, this.curP, this.curG, this.curP);
       extra.aux = ProcStatus.Syscall;
@@ -619,8 +623,11 @@ export class Ordering {
       parent = NO_TASK;
       ev.a1 = NO_TASK;
     }
-    const name = this.evt.strings.get(ev.a2);
-    if (name === undefined) this.fail(`invalid string ID ${ev.a2} for ${ev.type} event`);
+    let name = this.evt.strings.get(ev.a2);
+    if (name === undefined) {
+      if (!this.lenient) this.fail(`invalid string ID ${ev.a2} for ${ev.type} event`);
+      name = "";
+    }
     this.activeTasks.set(id, { name, parent });
     this.validate(MUST, MUST, MUST);
     this.emit();
@@ -648,24 +655,30 @@ export class Ordering {
     this.validate(MUST, MUST, MUST);
     const ev = this.ev;
     const tid = ev.a0;
-    const name = this.evt.strings.get(ev.a1);
-    if (name === undefined) this.fail(`invalid string ID ${ev.a1} for ${ev.type} event`);
-    const st = this.gStates.get(this.curG);
-    if (st === undefined) {
+    let name = this.evt.strings.get(ev.a1);
+    const known = name !== undefined;
+    if (name === undefined) {
+      if (!this.lenient) this.fail(`invalid string ID ${ev.a1} for ${ev.type} event`);
+      name = "";
+    }
+    const gs = this.gs;
+    const st = gs.find(this.curG);
+    if (st < 0) {
       this.fail(`encountered ${begin ? "EvUserRegionBegin" : "EvUserRegionEnd"} without known state for current goroutine ${this.curG}`);
     }
+    const x = gs.extra(st);
     if (begin) {
-      (st.regionTask ??= []).push(tid);
-      (st.regionName ??= []).push(name);
-    } else if (st.regionTask !== null && st.regionName !== null && st.regionTask.length > 0) {
-      const n = st.regionTask.length - 1;
-      if (st.regionTask[n] !== tid || st.regionName[n] !== name) {
+      x.regionTask.push(tid);
+      x.regionName.push(name);
+    } else if (x.regionTask.length > 0) {
+      const n = x.regionTask.length - 1;
+      if (x.regionTask[n] !== tid || (known && x.regionName[n] !== name)) {
         this.fail(
-          `misuse of region in goroutine ${st.id}: region end {${tid} ${name}} when the inner-most active region start event is {${st.regionTask[n]} ${st.regionName[n]}}`,
+          `misuse of region in goroutine ${gs.key(st)}: region end {${tid} ${name}} when the inner-most active region start event is {${x.regionTask[n]} ${x.regionName[n]}}`,
         );
       }
-      st.regionTask.pop();
-      st.regionName.pop();
+      x.regionTask.pop();
+      x.regionName.pop();
     }
     this.emit();
     return true;
@@ -731,27 +744,27 @@ export class Ordering {
 
   private gcSweepBegin(): boolean {
     this.validate(MUST, MUST, MAY);
-    const ps = this.pStates.get(this.curP);
-    if (ps === undefined) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
-    beginRange(ps.ranges, rangeType(this.ev.type, 0), (m) => this.fail(m));
+    const p = this.ps.find(this.curP);
+    if (p < 0) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
+    beginRange(this.ps.extra(p).ranges, rangeType(this.ev.type, 0), (m) => this.fail(m));
     this.emit();
     return true;
   }
 
   private gcSweepActive(): boolean {
     const pid = this.ev.a0;
-    const ps = this.pStates.get(pid);
-    if (ps === undefined) this.fail(`encountered GCSweepActive for unknown proc ${pid}`);
-    activeRange(ps.ranges, rangeType(this.ev.type, 0), this.gen === this.initialGen, (m) => this.fail(m));
+    const p = this.ps.find(pid);
+    if (p < 0) this.fail(`encountered GCSweepActive for unknown proc ${pid}`);
+    activeRange(this.ps.extra(p).ranges, rangeType(this.ev.type, 0), this.gen === this.initialGen, (m) => this.fail(m));
     this.emit();
     return true;
   }
 
   private gcSweepEnd(): boolean {
     this.validate(MUST, MUST, MAY);
-    const ps = this.pStates.get(this.curP);
-    if (ps === undefined) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
-    endRange(ps.ranges, this.ev.type, (m) => this.fail(m));
+    const p = this.ps.find(this.curP);
+    if (p < 0) this.fail(`uninitialized proc ${this.curP} found during ${this.name(this.ev.type)}`);
+    endRange(this.ps.extra(p).ranges, this.ev.type, (m) => this.fail(m));
     this.emit();
     return true;
   }
@@ -759,35 +772,31 @@ export class Ordering {
   private goRangeBegin(): boolean {
     this.validate(MUST, MUST, MUST);
     const desc = this.ev.type === Ev.STWBegin ? this.ev.a0 : 0;
-    const st = this.gStates.get(this.curG);
-    if (st === undefined) this.fail(`encountered event of type ${this.ev.type} without known state for current goroutine ${this.curG}`);
-    beginRange((st.ranges ??= []), rangeType(this.ev.type, desc), (m) => this.fail(m));
+    const st = this.gs.find(this.curG);
+    if (st < 0) this.fail(`encountered event of type ${this.ev.type} without known state for current goroutine ${this.curG}`);
+    beginRange(this.gs.extra(st).ranges, rangeType(this.ev.type, desc), (m) => this.fail(m));
     this.emit();
     return true;
   }
 
   private goRangeActive(): boolean {
     const gid = this.ev.a0;
-    const st = this.gStates.get(gid);
-    if (st === undefined) this.fail(`uninitialized goroutine ${gid} found during ${this.name(this.ev.type)}`);
-    activeRange((st.ranges ??= []), rangeType(this.ev.type, 0), this.gen === this.initialGen, (m) => this.fail(m));
+    const st = this.gs.find(gid);
+    if (st < 0) this.fail(`uninitialized goroutine ${gid} found during ${this.name(this.ev.type)}`);
+    activeRange(this.gs.extra(st).ranges, rangeType(this.ev.type, 0), this.gen === this.initialGen, (m) => this.fail(m));
     this.emit();
     return true;
   }
 
   private goRangeEnd(): boolean {
     this.validate(MUST, MUST, MUST);
-    const st = this.gStates.get(this.curG);
-    if (st === undefined) this.fail(`encountered event of type ${this.ev.type} without known state for current goroutine ${this.curG}`);
-    const desc = endRange((st.ranges ??= []), this.ev.type, (m) => this.fail(m));
+    const st = this.gs.find(this.curG);
+    if (st < 0) this.fail(`encountered event of type ${this.ev.type} without known state for current goroutine ${this.curG}`);
+    const desc = endRange(this.gs.extra(st).ranges, this.ev.type, (m) => this.fail(m));
     if (this.ev.type === Ev.STWEnd) this.ev.a0 = desc;
     this.emit();
     return true;
   }
-}
-
-function newG(id: number, status: number, gen: number): GState {
-  return { id, status, seqGen: gen, seq: 0, regionTask: null, regionName: null, ranges: null };
 }
 
 function beginRange(ranges: number[], rt: number, fail: (m: string) => never): void {

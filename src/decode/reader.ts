@@ -12,9 +12,9 @@
 import { TraceError } from "./errors.js";
 import { Event } from "./event.js";
 import { Generation, readGeneration, type Batch } from "./generation.js";
-import { Ordering } from "./order.js";
+import { Ordering, type MState } from "./order.js";
 import { goSortFunc } from "./sort.js";
-import { Ev, NUM_SPECS, SPECS, STACK_SLOTS, STRING_SLOTS, TIMED_NARGS, V1_VERSIONS, V2_VERSIONS } from "./spec.js";
+import { Ev, NONE, NUM_SPECS, SPECS, STACK_SLOTS, STRING_SLOTS, TIMED_NARGS, V1_VERSIONS, V2_VERSIONS } from "./spec.js";
 import { uvarint, vend } from "./varint.js";
 import { V1Converter } from "./v1/convert.js";
 
@@ -23,21 +23,43 @@ const HEADER_LEN = 16;
 class Cursor {
   readonly m: number;
   readonly batches: Batch[];
+  /** Index of the current batch, and the read position and end in it. */
   idx = 0;
   pos = 0;
+  end = 0;
   lastTs = 0;
-  readonly ev = new Event();
+  /** Time of the cursor's next event (c.ev.time), kept here for the heap. */
+  t = 0;
+  /** The cursor's next event; `spare` takes its place once it has been advanced. */
+  ev = new Event();
+  spare = new Event();
+  /** The thread's ordering state, looked up on first use. */
+  ms: MState | null = null;
   constructor(m: number, batches: Batch[], zero: number) {
     this.m = m;
     this.batches = batches;
     this.lastTs = zero;
-    this.pos = batches.length > 0 ? batches[0]!.start : 0;
+    if (batches.length > 0) {
+      this.pos = batches[0]!.start;
+      this.end = batches[0]!.end;
+    }
   }
 }
 
 export interface ReaderOptions {
   /** Replace log messages, non-standard-library function names and their file paths with stable hashes. */
   redact?: boolean;
+  /**
+   * Recover what can be recovered from a damaged generation (default false,
+   * Go's behaviour: nothing of it). With salvage, when the input ends or
+   * breaks inside a generation, the whole batches read before the damage are
+   * ordered as usual and their events delivered until the ordering can make
+   * no further progress (events of missing batches can never be ordered);
+   * then next() throws the same TraceError as without salvage. Unknown string
+   * and stack IDs in that generation resolve as empty. `stats.salvaged`
+   * counts the events recovered this way.
+   */
+  salvage?: boolean;
 }
 
 export interface ReaderStats {
@@ -47,6 +69,8 @@ export interface ReaderStats {
   generations: number;
   /** Events returned. */
   events: number;
+  /** Events returned from a damaged generation (option `salvage`). */
+  salvaged: number;
 }
 
 export class TraceReader {
@@ -61,7 +85,7 @@ export class TraceReader {
   needsInput = false;
   /** True after the last event (or an error) has been returned. */
   done = false;
-  readonly stats: ReaderStats = { bytes: 0, generations: 0, events: 0 };
+  readonly stats: ReaderStats = { bytes: 0, generations: 0, events: 0, salvaged: 0 };
 
   private buf = new Uint8Array(0);
   private bufLen = 0;
@@ -87,9 +111,15 @@ export class TraceReader {
   private readonly cpuEv = new Event();
   private v1: V1Converter | null = null;
   private readonly redact: boolean;
+  private readonly salvage: boolean;
+  /** Frequency of the last generation read (a damaged one may lack its own). */
+  private lastFreq = 0;
+  /** Events returned since the current generation's Sync. */
+  private genEvents = 0;
 
   constructor(opts: ReaderOptions = {}) {
     this.redact = opts.redact === true;
+    this.salvage = opts.salvage === true;
   }
 
   /** Feeds input bytes. The reader keeps a reference only until they are copied. */
@@ -98,13 +128,19 @@ export class TraceReader {
     if (chunk.length === 0) return;
     const live = this.bufLen - this.pos;
     if (this.bufLen + chunk.length > this.buf.length) {
-      // Drop what has been consumed; always into a new buffer, because the
-      // current generation may still reference the old one.
-      const cap = Math.max(1 << 20, (live + chunk.length) * 2);
-      const nb = new Uint8Array(cap);
-      nb.set(this.buf.subarray(this.pos, this.bufLen), 0);
+      // Drop what has been consumed: in place when no generation being read
+      // still reads events from this buffer and there is room enough; else
+      // into a new buffer.
+      const need = live + chunk.length;
+      const inUse = this.gen !== null && this.gen.buf === this.buf && this.frontier.length > 0;
+      if (!inUse && need * 2 <= this.buf.length) {
+        this.buf.copyWithin(0, this.pos, this.bufLen);
+      } else {
+        const nb = new Uint8Array(Math.max(1 << 20, need * 2));
+        nb.set(this.buf.subarray(this.pos, this.bufLen), 0);
+        this.buf = nb;
+      }
       this.bufOffset += this.pos;
-      this.buf = nb;
       this.bufLen = live;
       this.pos = 0;
     }
@@ -134,12 +170,23 @@ export class TraceReader {
     if (this.done) return null;
     try {
       const ev = this.read();
-      if (ev !== null) this.stats.events++;
+      if (ev !== null) {
+        this.stats.events++;
+        if (ev.type !== Ev.ReaderSync) {
+          this.genEvents++;
+          if (ev.gen !== null && ev.gen.damaged) this.stats.salvaged++;
+        }
+      }
       return ev;
     } catch (e) {
       if (e instanceof TraceError) {
-        this.failed = e;
+        let err = e;
+        // Salvaging a damaged generation ends at the first event that cannot
+        // be ordered or read: report the damage itself.
+        if (this.gen !== null && this.gen.damaged) err = this.readGenErr ?? this.spillErr ?? e;
+        this.failed = err;
         this.done = true;
+        throw err;
       }
       throw e;
     }
@@ -164,13 +211,13 @@ export class TraceReader {
     const frontier = this.frontier;
     // A CPU sample comes next if it is strictly earlier than every event.
     if (this.cpuIdx < gen.cpuTime.length) {
-      if (frontier.length === 0 || gen.cpuTime[this.cpuIdx]! < frontier[0]!.ev.time) {
+      if (frontier.length === 0 || gen.cpuTime[this.cpuIdx]! < frontier[0]!.t) {
         return this.finish(this.cpuSample(gen));
       }
     }
     if (!this.tryAdvance(0)) {
       // Rare: try the other threads in timestamp order.
-      goSortFunc(frontier, (a, b) => (a.ev.time < b.ev.time ? -1 : a.ev.time > b.ev.time ? 1 : 0));
+      goSortFunc(frontier, (a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
       let ok = false;
       for (let i = 1; i < frontier.length; i++) {
         if (this.tryAdvance(i)) {
@@ -199,7 +246,7 @@ export class TraceReader {
   /** Go's deferred checks on every returned event: table IDs and strictly increasing time. */
   private finish(ev: Event): Event {
     const t = ev.type;
-    if (t !== Ev.ReaderSync && t !== Ev.CPUSample) {
+    if (t !== Ev.ReaderSync && t !== Ev.CPUSample && !ev.gen!.damaged) {
       const g = ev.gen!;
       const k = t * 2;
       let slot = STACK_SLOTS[k]!;
@@ -222,16 +269,31 @@ export class TraceReader {
 
   private checkStack(ev: Event, g: Generation, slot: number): void {
     const id = ev.arg(slot);
-    if (id !== 0 && !g.stacks.index.has(id)) {
-      throw new TraceError(`found invalid stack ID ${id} for event ${SPECS[ev.type]!.name}`, ev.offset);
-    }
+    if (id !== 0 && !g.stacks.index.has(id)) this.badID(ev, `found invalid stack ID ${id} for event ${SPECS[ev.type]!.name}`);
   }
 
   private checkString(ev: Event, g: Generation, slot: number): void {
     const id = ev.arg(slot);
-    if (id !== 0 && !g.strings.has(id)) {
-      throw new TraceError(`found invalid string ID ${id} for event ${SPECS[ev.type]!.name}`, ev.offset);
+    if (id !== 0 && !g.strings.has(id)) this.badID(ev, `found invalid string ID ${id} for event ${SPECS[ev.type]!.name}`);
+  }
+
+  /**
+   * An unknown stack or string ID. Versions < 26 write the tables at the end
+   * of a generation, so a last generation cut at a batch boundary looks
+   * complete until an event refers to them: with salvage, it becomes a
+   * damaged generation from here on, reported as truncated once salvaged.
+   */
+  private badID(ev: Event, msg: string): void {
+    const g = ev.gen!;
+    if (g.damaged) return;
+    if (this.salvage && this.version < 26 && g === this.gen && this.eof && !this.spilled && this.spillErr === null) {
+      g.damaged = true;
+      this.order!.lenient = true;
+      this.stats.salvaged += this.genEvents;
+      this.spillErr = new TraceError("incomplete generation found; trace likely truncated", this.bufOffset + this.bufLen, true);
+      return;
     }
+    throw new TraceError(msg, ev.offset);
   }
 
   private readHeader(): boolean {
@@ -249,7 +311,7 @@ export class TraceReader {
     this.version = v;
     this.pos += HEADER_LEN;
     if (V1_VERSIONS.includes(v)) {
-      this.v1 = new V1Converter(v);
+      this.v1 = new V1Converter(v, this.redact);
     } else {
       this.order = new Ordering(v);
     }
@@ -267,13 +329,14 @@ export class TraceReader {
       this.syncs++;
       return this.makeSync(null, this.lastTs);
     }
+    if (r.err !== null) this.readGenErr = r.err; // a damaged generation, salvaged
     return this.installGen(r.gen);
   }
 
   /** Versions 22-25: a generation ends where a batch of the next one begins. */
   private nextGenWithSpill(): Event | null {
     if (this.spillErr !== null) {
-      if (this.spillErrSync) throw this.spillErr;
+      if (this.spillErrSync || (this.gen !== null && this.gen.damaged)) throw this.spillErr;
       this.spillErrSync = true;
       this.syncs++;
       return this.makeSync(null, this.lastTs);
@@ -302,11 +365,12 @@ export class TraceReader {
       this.needsInput = true;
       return "more";
     }
-    const r = readGeneration(this.buf, this.pos, this.bufLen, this.eof, this.version, this.bufOffset, this.baseD, false);
+    const r = readGeneration(this.buf, this.pos, this.bufLen, this.eof, this.version, this.bufOffset, this.baseD, false, this.salvage, this.lastFreq);
     this.pos = r.next;
     this.stats.bytes = this.bufOffset + this.pos;
     if (r.gen !== null) {
       this.stats.generations++;
+      this.lastFreq = r.gen.freq;
       if (this.redact) r.gen.redact();
       if (Number.isNaN(this.baseD)) {
         this.baseD = r.gen.timeBase;
@@ -325,6 +389,8 @@ export class TraceReader {
       return this.makeSync(null, this.lastTs);
     }
     this.gen = gen;
+    this.genEvents = 0;
+    this.order!.lenient = gen.damaged;
     this.cpuIdx = 0;
     this.frontier = [];
     const zero = -this.baseD;
@@ -369,61 +435,95 @@ export class TraceReader {
   private tryAdvance(i: number): boolean {
     const c = this.frontier[i]!;
     const gen = this.gen!;
-    if (!this.order!.advance(c.ev, gen, c.m, gen.gen)) return false;
+    const order = this.order!;
+    let ms = c.ms;
+    if (ms === null && c.m !== NONE) ms = c.ms = order.mState(c.m);
+    if (!order.advance(c.ev, gen, c.m, gen.gen, ms)) return false;
+    // The advanced event is now in the queue: decode the next one into the spare.
+    const t = c.ev;
+    c.ev = c.spare;
+    c.spare = t;
     if (this.nextEvent(c, gen)) heapUpdate(this.frontier, i);
     else heapRemove(this.frontier, i);
     return true;
   }
 
-  /** Reads the cursor's next event; false when its batches are exhausted. */
+  /** Reads the cursor's next event into c.ev; false when its batches are exhausted. */
   private nextEvent(c: Cursor, gen: Generation): boolean {
-    const batches = c.batches;
-    const zero = -this.baseD;
-    while (c.idx < batches.length && c.pos === batches[c.idx]!.end) {
-      c.idx++;
-      if (c.idx < batches.length) c.pos = batches[c.idx]!.start;
-      c.lastTs = zero;
+    if (c.pos >= c.end) {
+      const batches = c.batches;
+      const zero = -this.baseD;
+      do {
+        c.idx++;
+        c.lastTs = zero;
+        if (c.idx >= batches.length) return false;
+        const nb = batches[c.idx]!;
+        c.pos = nb.start;
+        c.end = nb.end;
+      } while (c.pos >= c.end);
+      c.lastTs = gen.mul(batches[c.idx]!.time);
+    } else if (c.lastTs === -this.baseD) {
+      c.lastTs = gen.mul(c.batches[c.idx]!.time);
     }
-    if (c.idx === batches.length) return false;
-    const b = batches[c.idx]!;
-    if (c.lastTs === zero) c.lastTs = gen.mul(b.time);
     const buf = gen.buf;
-    const end = b.end;
+    const end = c.end;
     let p = c.pos;
     const ev = c.ev;
-    ev.offset = gen.bufOffset + p;
+    const off = gen.bufOffset + p;
     const typ = buf[p]!;
-    if (typ >= NUM_SPECS) throw new TraceError(`found invalid event type: ${typ}`, ev.offset);
+    if (typ >= NUM_SPECS) throw new TraceError(`found invalid event type: ${typ}`, off);
     const nargs = TIMED_NARGS[typ]!;
-    if (nargs < 0) throw new TraceError(`found event without a timestamp: type=${typ}`, ev.offset);
+    if (nargs < 0) throw new TraceError(`found event without a timestamp: type=${typ}`, off);
     p++;
-    const dt = uvarint(buf, p, end);
-    if (vend < 0) throw new TraceError("found invalid uvarint for timestamp", ev.offset);
-    p = vend;
+    // One-byte varints inline; longer ones through uvarint().
+    let dt = p < end ? buf[p]! : 0x80;
+    if (dt < 0x80) p++;
+    else {
+      dt = uvarint(buf, p, end);
+      if (vend < 0) throw new TraceError("found invalid uvarint for timestamp", off);
+      p = vend;
+    }
     let a0 = 0;
     let a1 = 0;
     let a2 = 0;
     let a3 = 0;
     if (nargs > 1) {
-      a0 = uvarint(buf, p, end);
-      if (vend < 0) throw new TraceError("found invalid uvarint", ev.offset);
-      p = vend;
-      if (nargs > 2) {
-        a1 = uvarint(buf, p, end);
-        if (vend < 0) throw new TraceError("found invalid uvarint", ev.offset);
+      a0 = p < end ? buf[p]! : 0x80;
+      if (a0 < 0x80) p++;
+      else {
+        a0 = uvarint(buf, p, end);
+        if (vend < 0) throw new TraceError("found invalid uvarint", off);
         p = vend;
-        if (nargs > 3) {
-          a2 = uvarint(buf, p, end);
-          if (vend < 0) throw new TraceError("found invalid uvarint", ev.offset);
+      }
+      if (nargs > 2) {
+        a1 = p < end ? buf[p]! : 0x80;
+        if (a1 < 0x80) p++;
+        else {
+          a1 = uvarint(buf, p, end);
+          if (vend < 0) throw new TraceError("found invalid uvarint", off);
           p = vend;
-          if (nargs > 4) {
-            a3 = uvarint(buf, p, end);
-            if (vend < 0) throw new TraceError("found invalid uvarint", ev.offset);
+        }
+        if (nargs > 3) {
+          a2 = p < end ? buf[p]! : 0x80;
+          if (a2 < 0x80) p++;
+          else {
+            a2 = uvarint(buf, p, end);
+            if (vend < 0) throw new TraceError("found invalid uvarint", off);
             p = vend;
+          }
+          if (nargs > 4) {
+            a3 = p < end ? buf[p]! : 0x80;
+            if (a3 < 0x80) p++;
+            else {
+              a3 = uvarint(buf, p, end);
+              if (vend < 0) throw new TraceError("found invalid uvarint", off);
+              p = vend;
+            }
           }
         }
       }
     }
+    ev.offset = off;
     ev.type = typ;
     ev.a0 = a0;
     ev.a1 = a1;
@@ -435,6 +535,7 @@ export class TraceReader {
     const t = Math.trunc(dt * gen.freq) + c.lastTs;
     ev.time = t;
     c.lastTs = t;
+    c.t = t;
     c.pos = p;
     return true;
   }
@@ -442,19 +543,27 @@ export class TraceReader {
   private readV1(): Event | null {
     const v1 = this.v1!;
     if (!v1.parsed) {
+      // The old format is parsed whole: the converter keeps the input (once),
+      // and this reader's buffer stays small.
+      if (this.bufLen > this.pos) {
+        v1.take(this.buf.subarray(this.pos, this.bufLen), this.bufOffset + this.pos);
+        this.stats.bytes = this.bufOffset + this.bufLen;
+        this.bufOffset += this.bufLen;
+        this.pos = this.bufLen = 0;
+        if (this.buf.length > 4 << 20) this.buf = new Uint8Array(0);
+      }
       if (!this.eof) {
         this.needsInput = true;
         return null;
       }
-      v1.parse(this.buf.subarray(this.pos, this.bufLen), this.bufOffset + this.pos);
-      this.stats.bytes = this.bufOffset + this.bufLen;
+      v1.parse();
       this.stats.generations = 1;
     }
     if (this.syncs === 0) {
       const t = v1.peekTime();
       if (t !== null) {
         this.syncs++;
-        return this.makeSync(null, t - 1);
+        return this.makeSync(v1.gen, t - 1);
       }
     }
     const ev = v1.next();
@@ -496,7 +605,7 @@ function heapRemove(heap: Cursor[], i: number): void {
 function heapSiftUp(heap: Cursor[], i: number): number {
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (!(heap[parent]!.ev.time > heap[i]!.ev.time)) break;
+    if (!(heap[parent]!.t > heap[i]!.t)) break;
     const t = heap[parent]!;
     heap[parent] = heap[i]!;
     heap[i] = t;
@@ -509,14 +618,14 @@ function heapSiftDown(heap: Cursor[], i: number): number {
   for (;;) {
     const n = heap.length;
     let m = i;
-    let minT = i < n ? heap[i]!.ev.time : Number.POSITIVE_INFINITY;
+    let minT = i < n ? heap[i]!.t : Number.POSITIVE_INFINITY;
     const l = 2 * i + 1;
     const r = 2 * i + 2;
-    if (l < n && heap[l]!.ev.time < minT) {
-      minT = heap[l]!.ev.time;
+    if (l < n && heap[l]!.t < minT) {
+      minT = heap[l]!.t;
       m = l;
     }
-    if (r < n && heap[r]!.ev.time < minT) {
+    if (r < n && heap[r]!.t < minT) {
       m = r;
     }
     if (m === i) return i;
