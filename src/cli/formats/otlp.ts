@@ -114,11 +114,11 @@ async function convert(
   const res = await ctx.drive((ev, r) => {
     builder.event(ev, r);
     return drain();
-  });
+  }, { salvage: true });
   builder.finish();
   await drain();
   // Nothing decoded at all (not a trace): no output.
-  if (sink === null && !(res.error !== null && res.completeGenerations === 0)) {
+  if (sink === null && !(res.error !== null && res.completeGenerations === 0 && (res.salvagedEvents ?? 0) === 0)) {
     sink = open(resourceAttrs(ctx.opts.serviceName, builder.version, builder.programName));
   }
   return { res, builder };

@@ -12,9 +12,9 @@ export const formats: Format[] = [
     writesOutput: true,
     async run(ctx) {
       const b = new SummaryBuilder();
-      const res = await ctx.drive((ev, r) => b.event(ev, r));
+      const res = await ctx.drive((ev, r) => b.event(ev, r), { salvage: true });
       // Nothing decoded: the error is the whole story.
-      if (res.error !== null && res.completeGenerations === 0) return res;
+      if (res.error !== null && res.completeGenerations === 0 && (res.salvagedEvents ?? 0) === 0) return res;
       const s = b.finish();
       const out = ctx.out();
       if (ctx.opts.json) {
