@@ -1,0 +1,351 @@
+// Timeline -> Perfetto's native trace format: a stream of Trace.packet
+// (TracePacket) messages, schema subset in proto/perfetto_trace.proto.
+//
+// One trusted packet sequence. Names, categories, annotation names and
+// callstacks (frames, function names, source paths) are interned; the
+// interned state is cleared at every trace generation (the next event packet
+// carries SEQ_INCREMENTAL_STATE_CLEARED and redefines what it uses), so memory
+// stays bounded by one generation. Track descriptors are not incremental
+// state and are written once per track.
+
+import type { Generation } from "../decode/generation.js";
+import { GROUP_NAMES, type Args, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
+import { PbWriter } from "./pb.js";
+
+export interface BytesWriter {
+  write(b: Uint8Array): Promise<void> | void;
+}
+
+const SEQ = 1;
+const SEQ_INCREMENTAL_STATE_CLEARED = 1;
+const SEQ_NEEDS_INCREMENTAL_STATE = 2;
+
+// TracePacket fields.
+const P_TIMESTAMP = 8;
+const P_TRACK_EVENT = 11;
+const P_INTERNED_DATA = 12;
+const P_SEQ_ID = 10;
+const P_SEQ_FLAGS = 13;
+const P_TRACK_DESCRIPTOR = 60;
+const P_FIRST_ON_SEQ = 87;
+// TrackEvent.
+const TE_CATEGORY_IIDS = 3;
+const TE_DEBUG_ANNOTATIONS = 4;
+const TE_TYPE = 9;
+const TE_NAME_IID = 10;
+const TE_TRACK_UUID = 11;
+const TE_COUNTER_VALUE = 30;
+const TE_FLOW_IDS = 47;
+const TE_TERMINATING_FLOW_IDS = 48;
+const TE_CALLSTACK_IID = 56;
+const TYPE_SLICE_BEGIN = 1;
+const TYPE_SLICE_END = 2;
+const TYPE_INSTANT = 3;
+const TYPE_COUNTER = 4;
+// InternedData.
+const ID_EVENT_CATEGORIES = 1;
+const ID_EVENT_NAMES = 2;
+const ID_DEBUG_ANNOTATION_NAMES = 3;
+const ID_FUNCTION_NAMES = 5;
+const ID_FRAMES = 6;
+const ID_CALLSTACKS = 7;
+const ID_MAPPING_PATHS = 17;
+const ID_SOURCE_PATHS = 18;
+const ID_MAPPINGS = 19;
+
+class Interner {
+  readonly map = new Map<string, number>();
+  next = 1;
+}
+
+export class PerfettoProtoSink implements TimelineSink {
+  private readonly w = new PbWriter(1 << 20);
+  /** InternedData of the packet being built. */
+  private readonly iw = new PbWriter(1 << 12);
+  private pending: Promise<void> | void = undefined;
+  private clear = true;
+  private firstPacket = true;
+  private readonly groupsSeen = new Set<number>();
+  private names = new Interner();
+  private cats = new Interner();
+  private anames = new Interner();
+  private funcs = new Interner();
+  private paths = new Interner();
+  private frames = new Map<number, number>();
+  private nextFrame = 1;
+  private callstacks = new Map<number, number>();
+  private nextCallstack = 1;
+  private stackGen: Generation | null = null;
+  private mappingDone = false;
+  private readonly frameIds: number[] = [];
+
+  constructor(private readonly out: BytesWriter) {}
+
+  start(): void {}
+
+  generation(): void {
+    this.clear = true;
+    this.names = new Interner();
+    this.cats = new Interner();
+    this.anames = new Interner();
+    this.funcs = new Interner();
+    this.paths = new Interner();
+    this.frames = new Map();
+    this.nextFrame = 1;
+    this.callstacks = new Map();
+    this.nextCallstack = 1;
+    this.stackGen = null;
+    this.mappingDone = false;
+  }
+
+  // ---- interning (definitions go to this.iw) ----
+
+  private intern(t: Interner, field: number, s: string, bytesField: boolean): number {
+    let id = t.map.get(s);
+    if (id !== undefined) return id;
+    id = t.next++;
+    t.map.set(s, id);
+    const iw = this.iw;
+    iw.begin(field);
+    iw.uintAlways(1, id);
+    iw.string(2, s); // `str` is bytes in InternedString: same wire encoding
+    iw.end();
+    void bytesField;
+    return id;
+  }
+
+  private callstack(gen: Generation | null, sid: number): number {
+    if (gen === null || sid <= 0) return 0;
+    if (gen !== this.stackGen) {
+      // A different generation's stack IDs: forget the per-ID cache (frames stay, keyed by PC).
+      if (this.stackGen !== null) this.callstacks = new Map();
+      this.stackGen = gen;
+    }
+    let cs = this.callstacks.get(sid);
+    if (cs !== undefined) return cs;
+    const st = gen.stacks;
+    const n = st.depth(sid);
+    if (n === 0) return 0;
+    if (!this.mappingDone) {
+      this.mappingDone = true;
+      const iw = this.iw;
+      iw.begin(ID_MAPPING_PATHS);
+      iw.uintAlways(1, 1);
+      iw.string(2, "go");
+      iw.end();
+      iw.begin(ID_MAPPINGS);
+      iw.uintAlways(1, 1);
+      iw.uintAlways(7, 1); // path_string_ids: repeated, not packed (as Perfetto declares it)
+      iw.end();
+    }
+    const ids = this.frameIds;
+    ids.length = 0;
+    // Callstack.frame_ids are outermost first; trace stacks are leaf first.
+    for (let i = n - 1; i >= 0; i--) {
+      const pc = st.pc(sid, i);
+      let fid = this.frames.get(pc);
+      if (fid === undefined) {
+        const f = st.frameOfPC.get(pc);
+        const fn = f === undefined ? "" : (gen.strings.get(st.frameFunc[f]!) ?? "");
+        const file = f === undefined ? "" : (gen.strings.get(st.frameFile[f]!) ?? "");
+        const line = f === undefined ? 0 : st.frameLine[f]!;
+        const fnId = this.intern(this.funcs, ID_FUNCTION_NAMES, fn, true);
+        const pathId = file === "" ? 0 : this.intern(this.paths, ID_SOURCE_PATHS, file, true);
+        fid = this.nextFrame++;
+        this.frames.set(pc, fid);
+        const iw = this.iw;
+        iw.begin(ID_FRAMES);
+        iw.uintAlways(1, fid);
+        iw.uint(2, fnId);
+        iw.uint(3, 1);
+        iw.uint(4, pc);
+        iw.uint(5, pathId);
+        iw.uint(6, line);
+        iw.end();
+      }
+      ids.push(fid);
+    }
+    cs = this.nextCallstack++;
+    this.callstacks.set(sid, cs);
+    const iw = this.iw;
+    iw.begin(ID_CALLSTACKS);
+    iw.uintAlways(1, cs);
+    // frame_ids: repeated, not packed (as Perfetto declares it; its decoder reads it so).
+    for (let i = 0; i < ids.length; i++) iw.uintAlways(2, ids[i]!);
+    iw.end();
+    return cs;
+  }
+
+  // ---- packets ----
+
+  private beginPacket(ts: number): void {
+    const w = this.w;
+    w.begin(1);
+    w.tag(P_TIMESTAMP, 0);
+    w.varint(ts < 0 ? 0 : ts);
+    w.uintAlways(P_SEQ_ID, SEQ);
+    w.uintAlways(P_SEQ_FLAGS, this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE);
+    if (this.firstPacket) {
+      this.firstPacket = false;
+      w.uintAlways(P_FIRST_ON_SEQ, 1);
+    }
+    this.clear = false;
+  }
+
+  /** Ends the packet: appends the interned data gathered for it. */
+  private endPacket(): void {
+    const w = this.w;
+    if (this.iw.pos > 0) {
+      w.rawBytes(P_INTERNED_DATA, this.iw.bytes());
+      this.iw.reset();
+    }
+    w.end();
+    if (w.pos >= 1 << 19) {
+      const p = this.out.write(w.bytes().slice());
+      w.reset();
+      if (p !== undefined) this.pending = p;
+    }
+  }
+
+  private annotations(args: Args | null): void {
+    if (args === null) return;
+    const w = this.w;
+    for (let i = 0; i < args.n; i++) {
+      const nid = this.intern(this.anames, ID_DEBUG_ANNOTATION_NAMES, args.keys[i]!, false);
+      const v = args.vals[i]!;
+      w.begin(TE_DEBUG_ANNOTATIONS);
+      w.uintAlways(1, nid);
+      if (typeof v === "number") {
+        w.tag(4, 0);
+        w.varint(v);
+      } else {
+        w.string(6, v);
+      }
+      w.end();
+    }
+  }
+
+  private trackEvent(
+    type: number,
+    track: number,
+    ts: number,
+    name: string | null,
+    cat: string | null,
+    args: Args | null,
+    sgen: Generation | null,
+    sid: number,
+    flowOut: number,
+    flowIn: number,
+  ): void {
+    // Intern first (definitions gather in iw), then write the packet.
+    const nameId = name === null ? 0 : this.intern(this.names, ID_EVENT_NAMES, name, false);
+    const catId = cat === null ? 0 : this.intern(this.cats, ID_EVENT_CATEGORIES, cat, false);
+    const cs = this.callstack(sgen, sid);
+    // Annotation names are interned while writing: write them into iw first too.
+    if (args !== null) for (let i = 0; i < args.n; i++) this.intern(this.anames, ID_DEBUG_ANNOTATION_NAMES, args.keys[i]!, false);
+    this.beginPacket(ts);
+    const w = this.w;
+    w.begin(P_TRACK_EVENT);
+    w.uintAlways(TE_TYPE, type);
+    w.uintAlways(TE_TRACK_UUID, track);
+    if (nameId !== 0) w.uint(TE_NAME_IID, nameId);
+    if (catId !== 0) w.uint(TE_CATEGORY_IIDS, catId);
+    this.annotations(args);
+    if (cs !== 0) w.uint(TE_CALLSTACK_IID, cs);
+    if (flowOut !== 0) w.fixed64(TE_FLOW_IDS, flowOut);
+    if (flowIn !== 0) w.fixed64(TE_TERMINATING_FLOW_IDS, flowIn);
+    w.end();
+    this.endPacket();
+  }
+
+  track(t: TrackDesc): void {
+    const w = this.w;
+    const groupUuid = t.group; // see uuidOf
+    if (!this.groupsSeen.has(t.group)) {
+      this.groupsSeen.add(t.group);
+      w.begin(1);
+      w.uintAlways(P_SEQ_ID, SEQ);
+      w.begin(P_TRACK_DESCRIPTOR);
+      w.uintAlways(1, groupUuid);
+      w.begin(3); // process
+      w.uintAlways(1, t.group); // pid
+      w.string(6, GROUP_NAMES[t.group] ?? "");
+      w.end();
+      w.uintAlways(11, 3); // child_ordering = EXPLICIT
+      w.end();
+      w.end();
+    }
+    w.begin(1);
+    w.uintAlways(P_SEQ_ID, SEQ);
+    w.begin(P_TRACK_DESCRIPTOR);
+    w.uintAlways(1, t.uuid);
+    w.uintAlways(5, t.parent !== 0 ? t.parent : groupUuid);
+    w.string(2, t.name);
+    if (t.counter) {
+      w.begin(8);
+      w.uint(3, t.unit === "bytes" ? 3 : 2); // UNIT_SIZE_BYTES / UNIT_COUNT
+      w.end();
+    }
+    w.uintAlways(11, 3); // child_ordering = EXPLICIT (for nested tracks)
+    w.uintAlways(12, Math.min(t.sort, 2 ** 31 - 1)); // sibling_order_rank
+    w.uintAlways(15, 2); // sibling_merge_behavior = NONE
+    w.end();
+    w.end();
+  }
+
+  /** Re-sends the descriptor: Perfetto updates the name of a non-mergeable track. */
+  rename(t: TrackDesc): void {
+    this.track(t);
+  }
+
+  begin(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void {
+    this.trackEvent(TYPE_SLICE_BEGIN, track, ts, name, cat, args, sgen, sid, 0, flowIn);
+  }
+
+  end(track: number, ts: number, sgen: Generation | null, sid: number): void {
+    this.trackEvent(TYPE_SLICE_END, track, ts, null, null, null, sgen, sid, 0, 0);
+  }
+
+  complete(track: number, ts: number, dur: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
+    this.trackEvent(TYPE_SLICE_BEGIN, track, ts, name, cat, args, null, 0, 0, 0);
+    this.trackEvent(TYPE_SLICE_END, track, ts + dur, null, null, null, sgen, sid, 0, 0);
+  }
+
+  instant(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
+    this.trackEvent(TYPE_INSTANT, track, ts, name, cat, args, sgen, sid, 0, 0);
+  }
+
+  counter(track: number, ts: number, value: number): void {
+    this.beginPacket(ts);
+    const w = this.w;
+    w.begin(P_TRACK_EVENT);
+    w.uintAlways(TE_TYPE, TYPE_COUNTER);
+    w.uintAlways(TE_TRACK_UUID, track);
+    w.tag(TE_COUNTER_VALUE, 0);
+    w.varint(value);
+    w.end();
+    this.endPacket();
+  }
+
+  flow(track: number, ts: number, id: number, name: string, terminating: boolean): void {
+    const n = name === "unblock" ? "unblock" : name === "go" ? "go" : name === "task" ? (terminating ? "task end" : "task begin") : name;
+    this.trackEvent(TYPE_INSTANT, track, ts, n, "flow", null, null, 0, terminating ? 0 : id, terminating ? id : 0);
+  }
+
+  flush(): Promise<void> | void {
+    const p = this.pending;
+    this.pending = undefined;
+    return p;
+  }
+
+  async finish(): Promise<void> {
+    if (this.w.pos > 0) {
+      const p = this.out.write(this.w.bytes().slice());
+      this.w.reset();
+      if (p !== undefined) await p;
+    }
+    const q = this.pending;
+    this.pending = undefined;
+    if (q !== undefined) await q;
+  }
+}
