@@ -15,9 +15,9 @@
 
 import type { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
-import { GoState, Kind, ResourceKind } from "../decode/spec.js";
+import { Ev, GoState, Kind, TYPE_KIND } from "../decode/spec.js";
 import type { StackFrame } from "../decode/tables.js";
-import { LifetimeClip, RegionClip, type Sink } from "./regions.js";
+import { GT_FROM, GT_G, GT_RES, GT_TO, IntMap, LifetimeClip, RegionClip, type Sink } from "./regions.js";
 import { Summarizer, type RegionSummary } from "./summary.js";
 
 export type StateProfileKind = "net" | "sync" | "syscall" | "sched";
@@ -44,7 +44,9 @@ export class StackInterner {
   /** PC -> frame (the first one seen wins, as in Go's profile builder). */
   readonly frames = new Map<number, StackFrame>();
   private gen: Generation | null = null;
-  private readonly genCache = new Map<number, number>();
+  /** This generation's stack ID -> variant + 1 (0: not seen yet); IDs past its end go to genBig. */
+  private genCache = new Int32Array(1024);
+  private readonly genBig = new Map<number, number>();
 
   constructor() {
     // Variant 0: the empty stack (events without one).
@@ -59,10 +61,17 @@ export class StackInterner {
     if (id <= 0 || gen === null) return 0;
     if (gen !== this.gen) {
       this.gen = gen;
-      this.genCache.clear();
+      this.genCache.fill(0);
+      this.genBig.clear();
     }
-    const hit = this.genCache.get(id);
-    if (hit !== undefined) return hit;
+    const cache = this.genCache;
+    if (id < cache.length) {
+      const hit = cache[id]!;
+      if (hit !== 0) return hit - 1;
+    } else {
+      const hit = this.genBig.get(id);
+      if (hit !== undefined) return hit;
+    }
     const st = gen.stacks;
     const n = st.depth(id);
     const pcs: number[] = new Array(n);
@@ -98,7 +107,13 @@ export class StackInterner {
         });
       }
     }
-    this.genCache.set(id, idx);
+    if (id < cache.length) cache[id] = idx + 1;
+    else if (id < 1 << 20) {
+      const n = new Int32Array(Math.max(id + 1, cache.length * 2));
+      n.set(cache);
+      n[id] = idx + 1;
+      this.genCache = n;
+    } else this.genBig.set(id, idx);
     return idx;
   }
 }
@@ -122,7 +137,8 @@ export class Records implements Sink<number> {
   private sn: number[] = [];
   private sd: number[] = [];
   private readonly dirty: number[] = [];
-  private readonly byStack = new Map<number, number>();
+  /** Stack group -> record + 1 (0: none yet), for samples without labels. */
+  private byStack = new Int32Array(256);
   private readonly byKey = new Map<string, number>();
   readonly labelSets: LabelSet[] = [];
   private readonly labelKeys = new Map<string, number>();
@@ -130,11 +146,17 @@ export class Records implements Sink<number> {
   /** The record of a stack group and label set (-1: no labels). */
   get(stack: number, labels: number): number {
     if (labels < 0) {
-      let r = this.byStack.get(stack);
-      if (r === undefined) {
-        r = this.push(labels);
-        this.byStack.set(stack, r);
+      let bs = this.byStack;
+      if (stack < bs.length) {
+        const r = bs[stack]!;
+        if (r !== 0) return r - 1;
+      } else {
+        const n = new Int32Array(Math.max(stack + 1, bs.length * 2));
+        n.set(bs);
+        this.byStack = bs = n;
       }
+      const r = this.push(labels);
+      bs[stack] = r + 1;
       return r;
     }
     const key = stack + ":" + labels;
@@ -267,11 +289,13 @@ export function profileInfo(kind: ProfileKind): ProfileInfo {
  * its creator's innermost region).
  */
 export class LabelTracker {
-  private readonly regions = new Map<number, { name: string; task: number }[]>();
+  /** Per goroutine: its open regions' names ("" for an inherited task entry) and tasks, innermost last. */
+  private readonly regions = new Map<number, { names: string[]; tasks: number[] }>();
   readonly taskNames = new Map<number, string>();
 
   event(ev: Event): void {
-    switch (ev.kind) {
+    const ty = ev.type;
+    switch (TYPE_KIND[ty]) {
       case Kind.TaskBegin:
       case Kind.TaskEnd: {
         const name = ev.taskType();
@@ -281,26 +305,35 @@ export class LabelTracker {
       case Kind.RegionBegin: {
         let st = this.regions.get(ev.g);
         if (st === undefined) {
-          st = [];
+          st = { names: [], tasks: [] };
           this.regions.set(ev.g, st);
         }
-        st.push({ name: ev.regionType(), task: ev.regionTask() });
+        st.names.push(ev.regionType());
+        st.tasks.push(ev.regionTask());
         break;
       }
-      case Kind.RegionEnd:
-        this.regions.get(ev.g)?.pop();
+      case Kind.RegionEnd: {
+        const st = this.regions.get(ev.g);
+        if (st !== undefined && st.names.length > 0) {
+          st.names.pop();
+          st.tasks.pop();
+        }
         break;
+      }
       case Kind.StateTransition: {
-        if (ev.transitionResourceKind() !== ResourceKind.Goroutine) break;
-        const from = ev.transitionFrom();
-        const to = ev.transitionTo();
+        const res = GT_RES[ty]!;
+        if (res === 0) break;
+        let from = GT_FROM[ty]!;
+        if (from < 0) from = ev.transitionFrom();
+        let to = GT_TO[ty]!;
+        if (to < 0) to = ev.transitionTo();
         if (from === to) break;
-        const id = ev.transitionResource();
+        const id = res === GT_G ? ev.g : ev.a0;
         if (to === GoState.NotExist) {
           this.regions.delete(id);
         } else if (from === GoState.NotExist) {
           const c = this.regions.get(ev.g);
-          if (c !== undefined && c.length > 0) this.regions.set(id, [{ name: "", task: c[c.length - 1]!.task }]);
+          if (c !== undefined && c.tasks.length > 0) this.regions.set(id, { names: [""], tasks: [c.tasks[c.tasks.length - 1]!] });
           else this.regions.delete(id);
         }
         break;
@@ -315,14 +348,15 @@ export class LabelTracker {
     this.task = "";
     this.region = "";
     const regs = this.regions.get(g);
-    if (regs === undefined || regs.length === 0) return;
-    for (let i = regs.length - 1; i >= 0; i--) {
-      if (regs[i]!.name !== "") {
-        this.region = regs[i]!.name;
+    if (regs === undefined || regs.names.length === 0) return;
+    const names = regs.names;
+    for (let i = names.length - 1; i >= 0; i--) {
+      if (names[i] !== "") {
+        this.region = names[i]!;
         break;
       }
     }
-    const tid = regs[regs.length - 1]!.task;
+    const tid = regs.tasks[regs.tasks.length - 1]!;
     if (tid !== 0) this.task = this.taskNames.get(tid) ?? `task ${tid}`;
   }
 
@@ -350,10 +384,13 @@ export class ProfileBuilder {
   private readonly labelTracker: LabelTracker | null = null;
   private readonly state: GoState = GoState.Undetermined;
   private readonly reasonOK: (r: string) => boolean = () => false;
-  /** Goroutines in the target state: start time, interned stack, label set. */
-  private readonly trackT = new Map<number, number>();
-  private readonly trackS = new Map<number, number>();
-  private readonly trackL = new Map<number, number>();
+  /** Goroutines in the target state: start time, interned stack, label set (columns 0, 1, 2). */
+  private readonly track = new IntMap(3);
+  /** Reason filter results of the current generation, by string ID (0 unknown, 1 no, 2 yes). */
+  private reasonGen: Generation | null = null;
+  private reasonCache = new Uint8Array(64);
+  private readonly reasonEmpty: boolean;
+  private readonly isCPU: boolean;
   private started = false;
   /** Time of the first event (window origin). */
   firstTime = 0;
@@ -379,6 +416,8 @@ export class ProfileBuilder {
       this.state = s.state;
       this.reasonOK = s.reason;
     }
+    this.reasonEmpty = this.reasonOK("");
+    this.isCPU = kind === "cpu";
     if (filter.labels) this.labelTracker = new LabelTracker();
     if (filter.region !== null || filter.task !== null) {
       // go tool trace's /region* pages: only time inside the matching regions.
@@ -412,69 +451,109 @@ export class ProfileBuilder {
 
   event(ev: Event, timeBase: bigint): void {
     const t = ev.time;
-    if (!this.started) {
-      this.started = true;
-      this.firstTime = t;
-      this.summary?.setTimeBase(timeBase);
-      if (this.filter.start !== null) this.w0 = t + this.filter.start;
-      if (this.filter.end !== null) this.w1 = t + this.filter.end;
-      const rc = this.regionClip;
-      if (rc !== null) {
-        rc.traceStart = t;
-        rc.w0 = this.w0;
-        rc.w1 = this.w1;
-      }
-      const lc = this.lifetimeClip;
-      if (lc !== null) {
-        lc.w0 = this.w0;
-        lc.w1 = this.w1;
-      }
-    }
+    if (!this.started) this.start(t, timeBase);
     this.lastTime = t;
-    this.summary?.event(ev);
-    this.labelTracker?.event(ev);
-    const k = ev.kind;
-    if (k === Kind.Sync) {
-      if (this.wallStart === null) {
-        const c = ev.clockSnapshot();
-        // Wall clock of the first event: the snapshot's, moved back by the trace-clock distance.
-        if (c !== null) this.wallStart = c.sec * 1e9 + c.nsec - (c.trace - this.firstTime);
-      }
-      this.commit();
+    if (this.summary !== null) this.summary.event(ev);
+    if (this.labelTracker !== null) this.labelTracker.event(ev);
+    const ty = ev.type;
+    if (ty === Ev.ReaderSync) {
+      this.sync(ev);
       return;
     }
-    if (this.kind === "cpu") {
-      if (k === Kind.StackSample) this.cpuSample(ev);
+    if (this.isCPU) {
+      if (ty === Ev.CPUSample) this.cpuSample(ev);
       return;
     }
-    if (k !== Kind.StateTransition || ev.transitionResourceKind() !== ResourceKind.Goroutine) return;
-    const id = ev.transitionResource();
-    const to = ev.transitionTo();
+    const res = GT_RES[ty]!;
+    if (res === 0) return;
+    const id = res === GT_G ? ev.g : ev.a0;
+    let to = GT_TO[ty]!;
+    if (to < 0) to = ev.transitionTo();
     this.stateEvent(ev, id, to, t);
-    this.lifetimeClip?.transition(id, ev.transitionFrom(), to, t);
+    const lc = this.lifetimeClip;
+    if (lc !== null) {
+      let from = GT_FROM[ty]!;
+      if (from < 0) from = ev.transitionFrom();
+      lc.transition(id, from, to, t);
+    }
+  }
+
+  /** The first event: sets the window origin. */
+  private start(t: number, timeBase: bigint): void {
+    this.started = true;
+    this.firstTime = t;
+    this.summary?.setTimeBase(timeBase);
+    if (this.filter.start !== null) this.w0 = t + this.filter.start;
+    if (this.filter.end !== null) this.w1 = t + this.filter.end;
+    const rc = this.regionClip;
+    if (rc !== null) {
+      rc.traceStart = t;
+      rc.w0 = this.w0;
+      rc.w1 = this.w1;
+    }
+    const lc = this.lifetimeClip;
+    if (lc !== null) {
+      lc.w0 = this.w0;
+      lc.w1 = this.w1;
+    }
+  }
+
+  private sync(ev: Event): void {
+    if (this.wallStart === null) {
+      const c = ev.clockSnapshot();
+      // Wall clock of the first event: the snapshot's, moved back by the trace-clock distance.
+      if (c !== null) this.wallStart = c.sec * 1e9 + c.nsec - (c.trace - this.firstTime);
+    }
+    this.commit();
+  }
+
+  /** Whether the event's block/stop reason passes the profile's filter (cached per generation by string ID). */
+  private reasonPasses(ev: Event): boolean {
+    const ty = ev.type;
+    // Only GoStop and GoBlock carry a reason (a string ID in a0); others have "".
+    if (ty !== Ev.GoStop && ty !== Ev.GoBlock) return this.reasonEmpty;
+    const gen = ev.gen;
+    const sid = ev.a0;
+    if (gen === null || sid < 0 || sid >= 1 << 20) return this.reasonOK(ev.transitionReason());
+    if (gen !== this.reasonGen) {
+      this.reasonGen = gen;
+      this.reasonCache.fill(0);
+    }
+    if (sid >= this.reasonCache.length) {
+      const n = new Uint8Array(Math.max(sid + 1, this.reasonCache.length * 2));
+      n.set(this.reasonCache);
+      this.reasonCache = n;
+    }
+    let c = this.reasonCache[sid]!;
+    if (c === 0) {
+      c = this.reasonOK(ev.transitionReason()) ? 2 : 1;
+      this.reasonCache[sid] = c;
+    }
+    return c === 2;
   }
 
   private stateEvent(ev: Event, id: number, to: number, t: number): void {
-    const s = this.trackT.get(id);
-    if (s === undefined) {
-      if (to === this.state && this.reasonOK(ev.transitionReason())) {
-        this.trackT.set(id, t);
-        this.trackS.set(id, this.stacks.intern(ev.gen, ev.stackID()));
-        if (this.labelTracker !== null) this.trackL.set(id, this.labelTracker.labels(this.records, id));
+    const tr = this.track;
+    const slot = tr.find(id);
+    if (slot < 0) {
+      if (to === this.state && this.reasonPasses(ev)) {
+        const i = tr.insert(id);
+        tr.col[0]![i] = t;
+        tr.col[1]![i] = this.stacks.intern(ev.gen, ev.stackID());
+        if (this.labelTracker !== null) tr.col[2]![i] = this.labelTracker.labels(this.records, id);
       }
       return;
     }
     if (to === this.state) return;
-    const stack = this.trackS.get(id)!;
-    const labels = this.labelTracker !== null ? this.trackL.get(id)! : -1;
-    this.trackT.delete(id);
-    this.trackS.delete(id);
-    if (this.labelTracker !== null) this.trackL.delete(id);
+    const s = tr.col[0]![slot]!;
+    const stack = tr.col[1]![slot]!;
+    const labels = this.labelTracker !== null ? tr.col[2]![slot]! : -1;
+    tr.removeAt(slot);
     if (this.filter.goroutine !== null && id !== this.filter.goroutine) return;
     this.records.variant = stack;
     const rec = this.records.get(this.stacks.group[stack]!, labels);
     if (this.regionClip !== null) this.regionClip.interval(id, rec, s, t, true);
-    else this.lifetimeClip!.interval(id, rec, s, t, true);
+    else this.lifetimeClip!.interval(id, rec, s, t, true, to);
     this.records.variant = -1;
   }
 

@@ -13,7 +13,8 @@
 // goroutine that has not had one are held back (aggregated per record, so
 // memory stays bounded) until it ends or one arrives.
 
-import { GoState } from "../decode/spec.js";
+import { Event } from "../decode/event.js";
+import { GoState, Kind, ResourceKind, TYPE_KIND } from "../decode/spec.js";
 import type { RegionSummary, SummarizerHooks } from "./summary.js";
 
 /** Per-record pending amounts, for the two possible futures, committed and staged. */
@@ -262,7 +263,8 @@ export class RegionClip<R> {
  * forgotten when the goroutine exits.
  */
 export class LifetimeClip<R> {
-  private readonly started = new Map<number, number>();
+  /** Goroutine -> time of its first run (column 0). */
+  private readonly started = new IntMap(1);
   private readonly pending = new Map<number, Map<R, { n: number; d: number; sn: number; sd: number }>>();
   private readonly dirty: { n: number; d: number; sn: number; sd: number }[] = [];
   w0 = -Infinity;
@@ -276,23 +278,30 @@ export class LifetimeClip<R> {
    */
   transition(g: number, from: number, to: number, t: number): void {
     if (from === to) return;
+    const st = this.started;
     if (from === GoState.NotExist || from === GoState.Undetermined) {
       // A new goroutine summary: not started yet.
-      this.started.delete(g);
+      if (st.size > 0) st.delete(g);
     }
     if (to === GoState.Running) {
-      if (!this.started.has(g)) {
-        this.started.set(g, t);
-        this.pending.delete(g);
+      if (st.find(g) < 0) {
+        st.col[0]![st.insert(g)] = t;
+        if (this.pending.size > 0) this.pending.delete(g);
       }
     } else if (to === GoState.NotExist) {
-      this.started.delete(g);
+      if (st.size > 0) st.delete(g);
     }
   }
 
-  interval(g: number, rec: R, s: number, e: number, staged: boolean): void {
-    const start = this.started.get(g);
-    if (start === undefined) {
+  /**
+   * A sample of goroutine g over [s, e] that ends with a transition to state
+   * `to` (given to transition() right after).
+   */
+  interval(g: number, rec: R, s: number, e: number, staged: boolean, to: number): void {
+    const slot = this.started.find(g);
+    if (slot < 0) {
+      // Its first run begins now: the sample lies wholly before it (dropped).
+      if (to === GoState.Running) return;
       const ws = s < this.w0 ? this.w0 : s;
       const we = e > this.w1 ? this.w1 : e;
       if (we <= ws) return;
@@ -316,6 +325,7 @@ export class LifetimeClip<R> {
       }
       return;
     }
+    const start = this.started.col[0]![slot]!;
     let lo = start > s ? start : s;
     let hi = e;
     if (lo < this.w0) lo = this.w0;
@@ -348,3 +358,151 @@ export class LifetimeClip<R> {
     this.dirty.length = 0;
   }
 }
+
+/**
+ * A hash map from integer keys (goroutine IDs and the like, exact up to 2^53)
+ * to rows of numbers, in typed arrays: open addressing with linear probing and
+ * backward-shift deletion, so lookups allocate nothing. `col[c][slot]` is
+ * column c of the row at `slot` (as returned by find/insert, valid until the
+ * next insert or delete). Memory follows the most keys live at once.
+ */
+export class IntMap {
+  private keys: Float64Array;
+  private used: Uint8Array;
+  col: Float64Array[];
+  size = 0;
+  private mask: number;
+
+  constructor(
+    private readonly ncols: number,
+    cap = 64,
+  ) {
+    this.keys = new Float64Array(cap);
+    this.used = new Uint8Array(cap);
+    this.col = [];
+    for (let c = 0; c < ncols; c++) this.col.push(new Float64Array(cap));
+    this.mask = cap - 1;
+  }
+
+  private home(k: number): number {
+    const lo = k | 0;
+    const hi = (k / 4294967296) | 0;
+    return (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 7) & this.mask;
+  }
+
+  /** The slot of key k, or -1. */
+  find(k: number): number {
+    const used = this.used;
+    const keys = this.keys;
+    let i = this.home(k);
+    while (used[i] !== 0) {
+      if (keys[i] === k) return i;
+      i = (i + 1) & this.mask;
+    }
+    return -1;
+  }
+
+  /** The slot of key k, added (row zeroed) if absent. */
+  insert(k: number): number {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const used = this.used;
+    const keys = this.keys;
+    let i = this.home(k);
+    while (used[i] !== 0) {
+      if (keys[i] === k) return i;
+      i = (i + 1) & this.mask;
+    }
+    used[i] = 1;
+    keys[i] = k;
+    for (let c = 0; c < this.ncols; c++) this.col[c]![i] = 0;
+    this.size++;
+    return i;
+  }
+
+  /** Removes key k (returns whether it was there). */
+  delete(k: number): boolean {
+    const i = this.find(k);
+    if (i < 0) return false;
+    this.removeAt(i);
+    return true;
+  }
+
+  /** Removes the row at `slot`. */
+  removeAt(slot: number): void {
+    const used = this.used;
+    const keys = this.keys;
+    const mask = this.mask;
+    let hole = slot;
+    let j = slot;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (used[j] === 0) break;
+      const h = this.home(keys[j]!);
+      // Move j into the hole unless its home lies cyclically in (hole, j].
+      const inRange = hole <= j ? h > hole && h <= j : h > hole || h <= j;
+      if (inRange) continue;
+      keys[hole] = keys[j]!;
+      for (let c = 0; c < this.ncols; c++) this.col[c]![hole] = this.col[c]![j]!;
+      hole = j;
+    }
+    used[hole] = 0;
+    this.size--;
+  }
+
+  clear(): void {
+    this.used.fill(0);
+    this.size = 0;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldUsed = this.used;
+    const oldCol = this.col;
+    const cap = oldKeys.length * 2;
+    this.keys = new Float64Array(cap);
+    this.used = new Uint8Array(cap);
+    this.col = [];
+    for (let c = 0; c < this.ncols; c++) this.col.push(new Float64Array(cap));
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let i = 0; i < oldKeys.length; i++) {
+      if (oldUsed[i] === 0) continue;
+      const s = this.insert(oldKeys[i]!);
+      for (let c = 0; c < this.ncols; c++) this.col[c]![s] = oldCol[c]![i]!;
+    }
+  }
+}
+
+/**
+ * Per event type, for goroutine state transitions: where the goroutine ID is
+ * (GT_G: ev.g, GT_A0: ev.a0; 0: not a goroutine transition) and the constant
+ * from/to states (-1: depends on the event; ask it). Computed once from
+ * Event's own accessors, so the hot loop needs no switch per event.
+ */
+export const GT_G = 1;
+export const GT_A0 = 2;
+export const GT_RES = new Uint8Array(TYPE_KIND.length);
+export const GT_FROM = new Int8Array(TYPE_KIND.length);
+export const GT_TO = new Int8Array(TYPE_KIND.length);
+(() => {
+  const e = new Event();
+  for (let t = 0; t < TYPE_KIND.length; t++) {
+    if (TYPE_KIND[t] !== Kind.StateTransition) continue;
+    e.type = t;
+    if (e.transitionResourceKind() !== ResourceKind.Goroutine) continue;
+    e.g = -7;
+    e.a0 = -9;
+    const r = e.transitionResource();
+    GT_RES[t] = r === -7 ? GT_G : r === -9 ? GT_A0 : 0;
+    const f: number[] = [];
+    const to: number[] = [];
+    for (let v = 0; v < 3; v++) {
+      e.aux = e.a1 = e.a2 = v;
+      f.push(e.transitionFrom());
+      to.push(e.transitionTo());
+    }
+    GT_FROM[t] = f[0] === f[1] && f[1] === f[2] ? f[0]! : -1;
+    GT_TO[t] = to[0] === to[1] && to[1] === to[2] ? to[0]! : -1;
+  }
+})();
+

@@ -21,7 +21,8 @@ import type { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
 import type { TraceReader } from "../decode/reader.js";
 import { isStdFunc } from "../decode/redact.js";
-import { Ev, GoState, Kind, NO_TASK, ResourceKind } from "../decode/spec.js";
+import { Ev, GoState, Kind, NO_TASK, TYPE_KIND } from "../decode/spec.js";
+import { GT_FROM, GT_G, GT_RES, GT_TO } from "./regions.js";
 
 export type AttrValue = string | number | boolean;
 
@@ -294,7 +295,8 @@ export class SpanBuilder {
       this.frameCache.clear();
       this.reasonCache.clear();
     }
-    if (ev.kind === Kind.Sync) {
+    const ty = ev.type;
+    if (ty === Ev.ReaderSync) {
       this.sync(ev, reader);
       // The final Sync marks the end of the trace.
       if (this.firstTime === this.firstTime && t > this.lastTime) this.lastTime = t;
@@ -305,10 +307,12 @@ export class SpanBuilder {
       if (this.clockSource !== "clock-snapshot") this.fallbackClock(t);
     }
     this.lastTime = t;
-    switch (ev.kind) {
-      case Kind.StateTransition:
-        if (ev.transitionResourceKind() === ResourceKind.Goroutine) this.transition(ev, t);
+    switch (TYPE_KIND[ty]) {
+      case Kind.StateTransition: {
+        const res = GT_RES[ty]!;
+        if (res !== 0) this.transition(ev, t, ty, res === GT_G ? ev.g : ev.a0);
         break;
+      }
       case Kind.RangeBegin:
       case Kind.RangeActive:
         if (ev.type === Ev.GCMarkAssistBegin || ev.type === Ev.GCMarkAssistActive) {
@@ -515,11 +519,13 @@ export class SpanBuilder {
     if (--g.refs <= 0 && g.dead && g.regions.length === 0) this.gs.delete(g.id);
   }
 
-  private transition(ev: Event, t: number): void {
-    const to = ev.transitionTo();
+  private transition(ev: Event, t: number, ty: number, id: number): void {
+    let to = GT_TO[ty]!;
+    if (to < 0) to = ev.transitionTo();
+    let from = GT_FROM[ty]!;
+    if (from < 0) from = ev.transitionFrom();
     // A status report of an unchanged state (each new generation) changes nothing.
-    if (to === ev.transitionFrom()) return;
-    const id = ev.transitionResource();
+    if (to === from) return;
     const g = this.g(id);
     if (g.cat >= 0) g.acc[g.cat]! += t - g.since;
     g.since = t;
