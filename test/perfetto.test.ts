@@ -75,11 +75,11 @@ function expectedCounts(bytes: Uint8Array): { counts: Counts; error: TraceError 
 }
 
 async function toJson(bytes: Uint8Array, opts: TimelineOptions = ALL): Promise<string> {
-  const parts: string[] = [];
-  const conv = new TimelineConverter(new TraceJsonSink({ write: (s) => void parts.push(s) }), opts);
+  const parts: Uint8Array[] = [];
+  const conv = new TimelineConverter(new TraceJsonSink({ write: (b) => void parts.push(b.slice()) }), opts);
   decode(bytes, (ev) => void conv.onEvent(ev));
   await conv.finish();
-  return parts.join("");
+  return Buffer.concat(parts).toString("utf8");
 }
 
 async function toProto(bytes: Uint8Array, opts: TimelineOptions = ALL): Promise<Uint8Array> {
@@ -110,6 +110,7 @@ function checkJson(text: string, where: string): Counts {
   const depth = new Map<string, number>();
   const named = new Set<string>();
   const flowsOut = new Set<number>();
+  const asyncOpen = new Map<string, string[]>();
   const slice = (e: JsonEvent) => {
     if (e.cat === "state" && e.name === "running") c.running++;
     else if (e.cat === "task") c.tasks++;
@@ -138,6 +139,25 @@ function checkJson(text: string, where: string): Counts {
         slice(e);
         break;
       case "i":
+        assert.notEqual(e.cat, "log", `${where}: a log as a thread instant (logs are async instants)`);
+        break;
+      case "b": {
+        assert.ok(named.has(key), `${where}: async slice on an unnamed track ${key}`);
+        assert.ok(e.id !== undefined && e.cat !== undefined, `${where}: async begin without id/cat`);
+        const k = `${e.cat}/${e.id}`;
+        let st = asyncOpen.get(k);
+        if (st === undefined) asyncOpen.set(k, (st = []));
+        st.push(e.name ?? "");
+        slice(e);
+        break;
+      }
+      case "e": {
+        const st = asyncOpen.get(`${e.cat}/${e.id}`) ?? [];
+        assert.equal(st.pop(), e.name, `${where}: async end ${e.name} does not close the innermost open ${e.cat}/${e.id}`);
+        break;
+      }
+      case "n":
+        assert.ok(e.id !== undefined, `${where}: async instant without id`);
         if (e.cat === "log") c.logs++;
         break;
       case "s":
@@ -154,6 +174,7 @@ function checkJson(text: string, where: string): Counts {
     }
   }
   for (const [k, d] of depth) assert.equal(d, 0, `${where}: ${d} slices left open on ${k}`);
+  for (const [k, st] of asyncOpen) assert.equal(st.length, 0, `${where}: ${st.length} async slices left open on ${k}`);
   return c;
 }
 
@@ -345,7 +366,7 @@ describe("perfetto options", () => {
     assert.ok(c.tasks >= 1 && c.tasks === col.tasks.size, `tasks: ${c.tasks}`);
     const doc = JSON.parse(text) as { traceEvents: JsonEvent[] };
     for (const x of doc.traceEvents) {
-      if (x.cat === "task") assert.ok(col.tasks.has(Number(x.args!.id)));
+      if (x.cat === "task" && x.ph === "b") assert.ok(col.tasks.has(Number(x.args!.id)));
       if (x.cat === "state") assert.ok(col.goroutines.has(x.tid / 2), `goroutine track ${x.tid / 2} kept`);
     }
   });

@@ -9,7 +9,8 @@
 //               syscalls, sweeps
 //   Tasks       "T3 name": one slice per task; below it "T3 G12": the task's
 //               regions on goroutine 12 (nested), logs as instants;
-//               "G12 regions" for regions and logs outside any task
+//               "G12 regions" for regions and logs outside any task (the
+//               JSON writes this group as async b/e/n events, id = track uuid)
 //   Goroutines  "G12 main.worker": states (running, runnable, blocked: reason,
 //               syscall), CPU samples, flows; "G12 mark assist" below it
 //   Threads     "M 1234": goroutines and syscalls on that OS thread
@@ -98,6 +99,8 @@ class TaskInfo {
 class Counter {
   val = 0;
   dirty = false;
+  /** Time of the last sample written (-1 = none yet). */
+  lastTs = -1;
   constructor(readonly track: Track) {}
 }
 
@@ -242,7 +245,19 @@ export class TimelineConverter {
   }
 
   private open(t: Track, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number, flowIn = 0): Slice {
-    const s = new Slice(name, cat, null, ts, sgen, sid, flowIn);
+    let s = this.slicePool.pop();
+    if (s === undefined) s = new Slice(name, cat, null, ts, sgen, sid, flowIn);
+    else {
+      s.name = name;
+      s.cat = cat;
+      s.args = null;
+      s.ts = ts;
+      s.sgen = sgen;
+      s.sid = sid;
+      s.flowIn = flowIn;
+      s.emitted = false;
+      s.dead = false;
+    }
     t.stack.push(s);
     if (this.inWindow(ts)) {
       this.declare(t);
@@ -254,6 +269,21 @@ export class TimelineConverter {
       s.args = a;
     }
     return s;
+  }
+
+  /**
+   * Slices of a goroutine's state and execution, reused: they are referenced
+   * only by the GInfo field that is cleared when they are recycled (and by
+   * their track's stack, which they have left by then).
+   */
+  private readonly slicePool: Slice[] = [];
+
+  private recycle(s: Slice): void {
+    if (this.slicePool.length < 4096) {
+      s.sgen = null;
+      s.args = null;
+      this.slicePool.push(s);
+    }
   }
 
   private close(t: Track, s: Slice | null, ts: number, sgen: Generation | null, sid: number): void {
@@ -304,6 +334,7 @@ export class TimelineConverter {
       if (emit) {
         this.declare(c.track);
         this.sink.counter(c.track.desc.uuid, ts, c.val);
+        c.lastTs = ts;
       }
     }
     this.dirty.length = 0;
@@ -336,6 +367,7 @@ export class TimelineConverter {
             if (c.val === 0 && !c.dirty) continue;
             this.declare(c.track);
             this.sink.counter(c.track.desc.uuid, this.ws, c.val);
+            c.lastTs = this.ws;
           }
         }
       }
@@ -348,6 +380,14 @@ export class TimelineConverter {
 
   private closeAll(ts: number): void {
     if (this.dirty.length > 0) this.flushCounters(Math.min(this.curTime, ts));
+    if (this.runtimeOn) {
+      // Each counter's last value again at the end: a counter set once (GOMAXPROCS) is drawn as a line.
+      for (const c of this.counters) {
+        if (c.lastTs < 0 || c.lastTs >= ts) continue;
+        this.sink.counter(c.track.desc.uuid, ts, c.val);
+        c.lastTs = ts;
+      }
+    }
     for (const t of this.tracks.values()) {
       const st = t.stack;
       while (st.length > 0) {
@@ -444,6 +484,8 @@ export class TimelineConverter {
     await this.sink.finish();
   }
 
+  private readonly blockedNames = new Map<string, string>();
+
   private stateName(to: number, reason: string): string {
     switch (to) {
       case GoState.Running:
@@ -453,7 +495,13 @@ export class TimelineConverter {
       case GoState.Syscall:
         return "syscall";
       case GoState.Waiting:
-        return reason === "" ? "blocked" : `blocked: ${reason}`;
+        if (reason === "") return "blocked";
+        let n = this.blockedNames.get(reason);
+        if (n === undefined) {
+          n = `blocked: ${reason}`;
+          if (this.blockedNames.size < 1024) this.blockedNames.set(reason, n);
+        }
+        return n;
     }
     return "";
   }
@@ -488,13 +536,17 @@ export class TimelineConverter {
     // End what the old state drew.
     if (gi.execPSlice !== null) {
       this.close(gi.execP!, gi.execPSlice, ts, ev.gen, sid);
+      this.recycle(gi.execPSlice);
       gi.execPSlice = null;
     }
     if (gi.execMSlice !== null) {
       this.close(gi.execM!, gi.execMSlice, ts, null, 0);
+      this.recycle(gi.execMSlice);
       gi.execMSlice = null;
     }
     const gt = this.gTrack(gi);
+    // The state slice is recycled only after the flow check below reads it.
+    const oldState = gi.stateSlice;
     if (gi.stateSlice !== null) {
       this.close(gt, gi.stateSlice, ts, null, 0);
       gi.stateSlice = null;
@@ -509,6 +561,7 @@ export class TimelineConverter {
         gi.flowName = ev.type === Ev.GoUnblock ? "unblock" : "go";
       }
     }
+    if (oldState !== null) this.recycle(oldState);
     // Begin what the new state draws.
     const name = this.stateName(to, ev.transitionReason());
     if (name !== "") {

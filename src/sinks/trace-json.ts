@@ -1,86 +1,283 @@
 // Timeline -> Chrome trace-event JSON ({"traceEvents":[...]}), as read by
-// ui.perfetto.dev and Catapult's trace viewer. Written piece by piece into a
-// writer with backpressure; nothing holds the whole document.
+// ui.perfetto.dev and Catapult's trace viewer. JSON bytes are formatted
+// straight into a large Uint8Array (hand-formatted numbers, pre-encoded
+// constant fragments, interned names and stacks) and handed to the writer in
+// large chunks with backpressure; nothing holds the whole document.
+//
+// Tasks, regions and logs (the "Tasks" group) are nestable async events
+// ("b"/"e"/"n", id = the track's uuid): tasks become async slices in both
+// Catapult and Perfetto, with a region track's regions nested per goroutine.
+// Everything else is a thread slice, written as a complete ("X") event when it
+// ends: half the records of B/E pairs.
 
 import type { Generation } from "../decode/generation.js";
-import { GROUP_NAMES, type Args, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
+import { Group, GROUP_NAMES, type Args, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
 
-/** Where text goes: Output.write's contract (a promise when the caller should wait). */
-export interface TextWriter {
-  write(s: string): Promise<void> | void;
+/** Where bytes go: Output.write's contract (a promise when the caller should wait). */
+export interface BytesWriter {
+  write(b: Uint8Array): Promise<void> | void;
 }
 
+const enc = new TextEncoder();
+const CHUNK = 1 << 20;
+const BUF_SIZE = CHUNK + 4096;
+/** Names interned at most this many at a time (then forgotten). */
+const INTERN_MAX = 1 << 16;
+/** Encoded stacks kept at most this many at a time (each ~1-3 KB): bounds memory. */
+const STACKS_MAX = 1 << 12;
 
-/** ns -> µs with exact decimals. */
-function us(ns: number): string {
-  return String(ns / 1000);
+function ascii(s: string): Uint8Array {
+  return enc.encode(s);
 }
 
-interface OpenSlice {
+const F_SEP = ascii(",\n");
+const F_X = ascii('{"ph":"X","pid":');
+const F_B = ascii('{"ph":"b","pid":');
+const F_E = ascii('{"ph":"e","pid":');
+const F_N = ascii('{"ph":"n","pid":');
+const F_I = ascii('{"ph":"i","s":"t","pid":');
+const F_C = ascii('{"ph":"C","tid":0,"pid":');
+const F_FS = ascii('{"ph":"s","pid":');
+const F_FF = ascii('{"ph":"f","bp":"e","pid":');
+const F_TID = ascii(',"tid":');
+const F_TS = ascii(',"ts":');
+const F_DUR = ascii(',"dur":');
+const F_ID = ascii(',"id":');
+const F_NAME = ascii(',"name":');
+const F_CAT = ascii(',"cat":"');
+const F_ARGS = ascii(',"args":{');
+const F_FLOW = ascii(',"name":"flow","cat":"flow"');
+const F_KIND = ascii(',"args":{"kind":"');
+const F_STACK = ascii('"stack":');
+const F_END_STACK = ascii('"end stack":');
+
+interface OpenRec {
   ts: number;
-  head: string;
+  name: Uint8Array;
+  cat: string;
+  /** The args object's inside, encoded ("" = none besides the stack). */
   args: string;
+  stack: Uint8Array | null;
+}
+
+class OpenStack {
+  depth = 0;
+  readonly recs: OpenRec[] = [];
+}
+
+interface CounterGroup {
+  name: Uint8Array;
+  pid: number;
+  keys: Uint8Array[];
+  vals: number[];
+  set: boolean[];
+  /** Member indexes in the order they were first set. */
+  order: number[];
 }
 
 export class TraceJsonSink implements TimelineSink {
+  private buf: Uint8Array = new Uint8Array(BUF_SIZE);
+  private pos = 0;
   private first = true;
   private pending: Promise<void> | void = undefined;
   private readonly groupsSeen = new Set<number>();
   private stackGen: Generation | null = null;
-  private readonly stackCache = new Map<number, string>();
-  // Grouped counters: values of each group's members, emitted once per (group, ts).
-  private readonly cgVals = new Map<string, Map<string, number>>();
-  private cgPending: string | null = null;
+  private readonly stackCache = new Map<number, Uint8Array>();
+  private readonly nameCache = new Map<string, Uint8Array>();
+  private readonly open = new Map<number, OpenStack>();
+  private readonly counterOf = new Map<number, { g: CounterGroup; i: number }>();
+  private readonly counterGroups = new Map<string, CounterGroup>();
+  private cgPending: CounterGroup | null = null;
   private cgTs = 0;
-  private cgPid = 0;
 
-  constructor(private readonly out: TextWriter) {}
+  constructor(private readonly out: BytesWriter) {}
 
-  private put(s: string): void {
-    if (this.first) {
-      this.first = false;
-      const p = this.out.write(s);
-      if (p !== undefined) this.pending = p;
+  // ---- bytes ----
+
+  private ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.spill(n);
+  }
+
+  /**
+   * Hands the filled buffer to the writer and starts another one (at least n
+   * bytes). A buffer is reused once the promise of its write resolves: the
+   * writer (Output) resolves it only after the stream drained, i.e. wrote it;
+   * a writer that returns nothing may keep it, so it is never reused.
+   */
+  private spill(n: number): void {
+    if (this.pos > 0) {
+      const b = this.buf;
+      const p = this.out.write(b.subarray(0, this.pos));
+      if (p !== undefined) {
+        const q = b.length === BUF_SIZE ? p.then(() => void this.pool.push(b)) : p;
+        const prev = this.pending;
+        this.pending = prev === undefined ? q : Promise.all([prev, q]).then(() => undefined);
+      }
+    }
+    const want = n + 4096;
+    this.buf = want <= BUF_SIZE ? (this.pool.pop() ?? new Uint8Array(BUF_SIZE)) : new Uint8Array(want);
+    this.pos = 0;
+  }
+
+  private readonly pool: Uint8Array[] = [];
+
+  private bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.pos + n > this.buf.length) this.spill(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n < 32) {
+      for (let i = 0; i < n; i++) buf[p++] = b[i]!;
+    } else {
+      buf.set(b, p);
+      p += n;
+    }
+    this.pos = p;
+  }
+
+  /** A plain ASCII string with no escapes needed (category names, keys we own). */
+  private raw(s: string): void {
+    const n = s.length;
+    this.ensure(n * 3);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        p += enc.encodeInto(s.slice(i), buf.subarray(p)).written;
+        break;
+      }
+      buf[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** A non-negative integer below 2^53, or any number through String(). */
+  private num(v: number): void {
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v) {
+      this.ensure(20);
+      this.uint(v);
+    } else {
+      this.raw(String(v));
+    }
+  }
+
+  private uint(v: number): void {
+    const buf = this.buf;
+    if (v < 10) {
+      buf[this.pos++] = 48 + v;
       return;
     }
-    const p = this.out.write(",\n" + s);
-    if (p !== undefined) this.pending = p;
+    let n = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    let p = this.pos + n;
+    this.pos = p;
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      buf[--p] = 48 + (v - q * 10);
+      v = q;
+    }
+    buf[--p] = 48 + v;
   }
 
-  private ev(s: string): void {
-    if (this.cgPending !== null) this.emitCounterGroup();
-    this.put(s);
+  /** ns -> µs with exact decimals (as String(ns / 1000) would write them). */
+  private us(ns: number): void {
+    if (!(ns >= 0 && ns <= Number.MAX_SAFE_INTEGER && Math.floor(ns) === ns)) {
+      this.raw(String(ns / 1000));
+      return;
+    }
+    this.ensure(24);
+    const q = Math.floor(ns / 1000);
+    let r = ns - q * 1000;
+    this.uint(q);
+    if (r === 0) return;
+    const buf = this.buf;
+    buf[this.pos++] = 46; // .
+    const d1 = Math.floor(r / 100);
+    r -= d1 * 100;
+    const d2 = Math.floor(r / 10);
+    const d3 = r - d2 * 10;
+    buf[this.pos++] = 48 + d1;
+    if (d2 !== 0 || d3 !== 0) {
+      buf[this.pos++] = 48 + d2;
+      if (d3 !== 0) buf[this.pos++] = 48 + d3;
+    }
   }
+
+  /** A string as a JSON string literal, encoded once and interned. */
+  private name(s: string): Uint8Array {
+    let b = this.nameCache.get(s);
+    if (b === undefined) {
+      if (this.nameCache.size >= INTERN_MAX) this.nameCache.clear();
+      b = enc.encode(JSON.stringify(s));
+      this.nameCache.set(s, b);
+    }
+    return b;
+  }
+
+  /** Starts the next event (separator). */
+  private next(): void {
+    if (this.cgPending !== null) this.emitCounterGroup();
+    if (this.first) this.first = false;
+    else this.bytes(F_SEP);
+  }
+
+  private where(head: Uint8Array, track: number): void {
+    const pid = track % 8;
+    this.ensure(64);
+    this.bytes(head);
+    this.uint(pid);
+    this.bytes(F_TID);
+    this.uint((track - pid) / 8 - 1);
+  }
+
+  private meta(s: string): void {
+    this.next();
+    this.raw(s);
+  }
+
+  // ---- sink ----
 
   start(): void {
-    const p = this.out.write('{"displayTimeUnit":"ns","traceEvents":[\n');
-    if (p !== undefined) this.pending = p;
+    this.raw('{"displayTimeUnit":"ns","traceEvents":[\n');
   }
 
   track(t: TrackDesc): void {
     const pid = t.group;
     if (!this.groupsSeen.has(pid)) {
       this.groupsSeen.add(pid);
-      this.ev(`{"ph":"M","name":"process_name","pid":${pid},"tid":0,"ts":0,"args":{"name":${JSON.stringify(GROUP_NAMES[pid] ?? "")}}}`);
-      this.ev(`{"ph":"M","name":"process_sort_index","pid":${pid},"tid":0,"ts":0,"args":{"sort_index":${pid}}}`);
+      this.meta(`{"ph":"M","name":"process_name","pid":${pid},"tid":0,"ts":0,"args":{"name":${JSON.stringify(GROUP_NAMES[pid] ?? "")}}}`);
+      this.meta(`{"ph":"M","name":"process_sort_index","pid":${pid},"tid":0,"ts":0,"args":{"sort_index":${pid}}}`);
     }
     if (t.counter) {
-      this.counterDescs.set(t.uuid, t);
+      let g = this.counterGroups.get(t.counterGroup);
+      if (g === undefined) {
+        g = { name: enc.encode(JSON.stringify(t.counterGroup)), pid, keys: [], vals: [], set: [], order: [] };
+        this.counterGroups.set(t.counterGroup, g);
+      }
+      if (!this.counterOf.has(t.uuid)) {
+        this.counterOf.set(t.uuid, { g, i: g.keys.length });
+        g.keys.push(enc.encode(JSON.stringify(t.counterKey) + ":"));
+        g.vals.push(0);
+        g.set.push(false);
+      }
       return;
     }
-    this.ev(`{"ph":"M","name":"thread_name","pid":${pid},"tid":${t.tid},"ts":0,"args":{"name":${JSON.stringify(t.name)}}}`);
-    this.ev(`{"ph":"M","name":"thread_sort_index","pid":${pid},"tid":${t.tid},"ts":0,"args":{"sort_index":${t.sort}}}`);
+    this.meta(`{"ph":"M","name":"thread_name","pid":${pid},"tid":${t.tid},"ts":0,"args":{"name":${JSON.stringify(t.name)}}}`);
+    this.meta(`{"ph":"M","name":"thread_sort_index","pid":${pid},"tid":${t.tid},"ts":0,"args":{"sort_index":${t.sort}}}`);
   }
-
 
   rename(t: TrackDesc): void {
-    this.ev(`{"ph":"M","name":"thread_name","pid":${t.group},"tid":${t.tid},"ts":0,"args":{"name":${JSON.stringify(t.name)}}}`);
+    this.meta(`{"ph":"M","name":"thread_name","pid":${t.group},"tid":${t.tid},"ts":0,"args":{"name":${JSON.stringify(t.name)}}}`);
   }
 
-  generation(): void {}
+  generation(): void {
+    // Forget idle tracks (goroutines come and go).
+    for (const [k, st] of this.open) if (st.depth === 0) this.open.delete(k);
+  }
 
-  private stack(gen: Generation | null, sid: number): string {
-    if (gen === null || sid <= 0) return "";
+  private stack(gen: Generation | null, sid: number): Uint8Array | null {
+    if (gen === null || sid <= 0) return null;
     if (gen !== this.stackGen) {
       this.stackGen = gen;
       this.stackCache.clear();
@@ -88,112 +285,237 @@ export class TraceJsonSink implements TimelineSink {
     let s = this.stackCache.get(sid);
     if (s === undefined) {
       const frames = gen.stackFrames(sid);
-      const lines: string[] = [];
-      for (const f of frames) lines.push(`${f.func} ${f.file}:${f.line}`);
-      s = JSON.stringify(lines.join("\n"));
+      let text = "";
+      for (let i = 0; i < frames.length; i++) {
+        const f = frames[i]!;
+        text += `${i === 0 ? "" : "\n"}${f.func} ${f.file}:${f.line}`;
+      }
+      if (this.stackCache.size >= STACKS_MAX) this.stackCache.clear();
+      s = enc.encode(JSON.stringify(text));
       this.stackCache.set(sid, s);
     }
     return s;
   }
 
-  private argsJson(args: Args | null, stackKey: string, stack: string): string {
-    const b = this.argsBody(args, stackKey, stack);
-    return b === "" ? "" : `,"args":{${b}}`;
-  }
-
-  /** The inside of an args object ("" when empty). */
-  private argsBody(args: Args | null, stackKey: string, stack: string): string {
+  /** The non-stack args as the inside of an object ("" when none). */
+  private static argsText(args: Args | null): string {
     const n = args === null ? 0 : args.n;
-    if (n === 0 && stack === "") return "";
     let s = "";
-    let sep = "";
     for (let i = 0; i < n; i++) {
       const v = args!.vals[i]!;
-      s += `${sep}${JSON.stringify(args!.keys[i]!)}:${typeof v === "number" ? String(v) : JSON.stringify(v)}`;
-      sep = ",";
+      s += `${i === 0 ? "" : ","}${JSON.stringify(args!.keys[i]!)}:${typeof v === "number" ? String(v) : JSON.stringify(v)}`;
     }
-    if (stack !== "") s += `${sep}"${stackKey}":${stack}`;
     return s;
   }
 
-  /** pid and tid of a track uuid (see uuidOf). */
-  private static where(track: number): string {
-    const pid = track % 8;
-    return `"pid":${pid},"tid":${(track - pid) / 8 - 1}`;
+  /** ,"args":{...} (nothing when empty). */
+  private argsOut(args: string, stackKey: Uint8Array, stack: Uint8Array | null): void {
+    if (args === "" && stack === null) return;
+    this.bytes(F_ARGS);
+    if (args !== "") this.raw(args);
+    if (stack !== null) {
+      this.ensure(1);
+      if (args !== "") this.buf[this.pos++] = 44; // ,
+      this.bytes(stackKey);
+      this.bytes(stack);
+    }
+    this.ensure(1);
+    this.buf[this.pos++] = 125; // }
   }
 
-  // Slices are written as complete ("X") events when they end: half the
-  // records of B/E pairs, and nesting needs no particular order in the file.
-  // An open slice keeps only its text (never the generation its stack came from).
-  private readonly open = new Map<number, OpenSlice[]>();
+  private close(): void {
+    this.ensure(1);
+    this.buf[this.pos++] = 125; // }
+  }
+
+  private static isAsync(track: number): boolean {
+    return track % 8 === Group.Tasks;
+  }
 
   begin(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void {
-    const w = TraceJsonSink.where(track);
     let st = this.open.get(track);
     if (st === undefined) {
-      st = [];
+      st = new OpenStack();
       this.open.set(track, st);
     }
-    st.push({ ts, head: `{"ph":"X",${w},"ts":${us(ts)},"name":${JSON.stringify(name)},"cat":"${cat}"`, args: this.argsBody(args, "stack", this.stack(sgen, sid)) });
-    if (flowIn !== 0) this.ev(`{"ph":"f","bp":"e",${w},"ts":${us(ts)},"id":${flowIn},"name":"flow","cat":"flow"}`);
+    const nm = this.name(name);
+    const a = TraceJsonSink.argsText(args);
+    const stack = this.stack(sgen, sid);
+    let r = st.recs[st.depth];
+    if (r === undefined) {
+      r = { ts, name: nm, cat, args: a, stack };
+      st.recs.push(r);
+    } else {
+      r.ts = ts;
+      r.name = nm;
+      r.cat = cat;
+      r.args = a;
+      r.stack = stack;
+    }
+    st.depth++;
+    if (TraceJsonSink.isAsync(track)) this.asyncEv(F_B, track, ts, nm, cat, a, stack);
+    if (flowIn !== 0) this.flowEv(track, ts, flowIn, "", true);
+  }
+
+  private asyncEv(head: Uint8Array, track: number, ts: number, nm: Uint8Array, cat: string, args: string, stack: Uint8Array | null): void {
+    this.next();
+    this.where(head, track);
+    this.bytes(F_TS);
+    this.us(ts);
+    this.bytes(F_ID);
+    this.ensure(20);
+    this.uint(track);
+    this.bytes(F_NAME);
+    this.bytes(nm);
+    this.bytes(F_CAT);
+    this.raw(cat);
+    this.ensure(1);
+    this.buf[this.pos++] = 34; // "
+    this.argsOut(args, F_STACK, stack);
+    this.close();
   }
 
   end(track: number, ts: number, sgen: Generation | null, sid: number): void {
     const st = this.open.get(track);
-    const o = st?.pop();
-    if (o === undefined) return;
-    if (st!.length === 0) this.open.delete(track);
+    if (st === undefined || st.depth === 0) return;
+    const o = st.recs[--st.depth]!;
     // The stack where a slice ends is the stack of the next state's beginning
     // (where the goroutine blocked, say), which carries it: not repeated here.
     void sgen;
     void sid;
-    const args = o.args;
-    this.ev(`${o.head},"dur":${us(ts - o.ts)}${args === "" ? "" : `,"args":{${args}}`}}`);
+    if (TraceJsonSink.isAsync(track)) {
+      this.asyncEv(F_E, track, ts, o.name, o.cat, "", null);
+    } else {
+      this.next();
+      this.where(F_X, track);
+      this.bytes(F_TS);
+      this.us(o.ts);
+      this.bytes(F_DUR);
+      this.us(ts - o.ts);
+      this.bytes(F_NAME);
+      this.bytes(o.name);
+      this.bytes(F_CAT);
+      this.raw(o.cat);
+      this.ensure(1);
+      this.buf[this.pos++] = 34;
+      this.argsOut(o.args, F_STACK, o.stack);
+      this.close();
+    }
+    o.stack = null;
+    o.args = "";
   }
 
   complete(track: number, ts: number, dur: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
-    this.ev(
-      `{"ph":"X",${TraceJsonSink.where(track)},"ts":${us(ts)},"dur":${us(dur)},"name":${JSON.stringify(name)},"cat":"${cat}"${this.argsJson(args, "end stack", this.stack(sgen, sid))}}`,
-    );
+    const nm = this.name(name);
+    const a = TraceJsonSink.argsText(args);
+    const stack = this.stack(sgen, sid);
+    if (TraceJsonSink.isAsync(track)) {
+      this.asyncEv(F_B, track, ts, nm, cat, a, null);
+      this.asyncEv(F_E, track, ts + dur, nm, cat, "", stack);
+      return;
+    }
+    this.next();
+    this.where(F_X, track);
+    this.bytes(F_TS);
+    this.us(ts);
+    this.bytes(F_DUR);
+    this.us(dur);
+    this.bytes(F_NAME);
+    this.bytes(nm);
+    this.bytes(F_CAT);
+    this.raw(cat);
+    this.ensure(1);
+    this.buf[this.pos++] = 34;
+    this.argsOut(a, F_END_STACK, stack);
+    this.close();
   }
 
   instant(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
-    this.ev(`{"ph":"i","s":"t",${TraceJsonSink.where(track)},"ts":${us(ts)},"name":${JSON.stringify(name)},"cat":"${cat}"${this.argsJson(args, "stack", this.stack(sgen, sid))}}`);
+    const nm = this.name(name);
+    const a = TraceJsonSink.argsText(args);
+    const stack = this.stack(sgen, sid);
+    if (TraceJsonSink.isAsync(track)) {
+      this.asyncEv(F_N, track, ts, nm, cat, a, stack);
+      return;
+    }
+    this.next();
+    this.where(F_I, track);
+    this.bytes(F_TS);
+    this.us(ts);
+    this.bytes(F_NAME);
+    this.bytes(nm);
+    this.bytes(F_CAT);
+    this.raw(cat);
+    this.ensure(1);
+    this.buf[this.pos++] = 34;
+    this.argsOut(a, F_STACK, stack);
+    this.close();
   }
 
-  private readonly counterDescs = new Map<number, TrackDesc>();
-
   counter(track: number, ts: number, value: number): void {
-    const d = this.counterDescs.get(track);
-    if (d === undefined) return;
-    if (this.cgPending !== null && (this.cgPending !== d.counterGroup || this.cgTs !== ts)) this.emitCounterGroup();
-    let vals = this.cgVals.get(d.counterGroup);
-    if (vals === undefined) {
-      vals = new Map();
-      this.cgVals.set(d.counterGroup, vals);
+    const m = this.counterOf.get(track);
+    if (m === undefined) return;
+    const g = m.g;
+    if (this.cgPending !== null && (this.cgPending !== g || this.cgTs !== ts)) this.emitCounterGroup();
+    if (!g.set[m.i]) {
+      g.set[m.i] = true;
+      g.order.push(m.i);
     }
-    vals.set(d.counterKey, value);
-    this.cgPending = d.counterGroup;
+    g.vals[m.i] = value;
+    this.cgPending = g;
     this.cgTs = ts;
-    this.cgPid = d.group;
   }
 
   private emitCounterGroup(): void {
     const g = this.cgPending!;
     this.cgPending = null;
-    const vals = this.cgVals.get(g)!;
-    let a = "";
-    for (const [k, v] of vals) a += `${a === "" ? "" : ","}${JSON.stringify(k)}:${v}`;
-    this.put(`{"ph":"C","pid":${this.cgPid},"tid":0,"ts":${us(this.cgTs)},"name":${JSON.stringify(g)},"args":{${a}}}`);
+    this.next();
+    this.bytes(F_C);
+    this.ensure(20);
+    this.uint(g.pid);
+    this.bytes(F_TS);
+    this.us(this.cgTs);
+    this.bytes(F_NAME);
+    this.bytes(g.name);
+    this.bytes(F_ARGS);
+    for (let k = 0; k < g.order.length; k++) {
+      const i = g.order[k]!;
+      if (k > 0) {
+        this.ensure(1);
+        this.buf[this.pos++] = 44;
+      }
+      this.bytes(g.keys[i]!);
+      this.num(g.vals[i]!);
+    }
+    this.ensure(2);
+    this.buf[this.pos++] = 125;
+    this.buf[this.pos++] = 125;
+  }
+
+  private flowEv(track: number, ts: number, id: number, kind: string, terminating: boolean): void {
+    this.next();
+    this.where(terminating ? F_FF : F_FS, track);
+    this.bytes(F_TS);
+    this.us(ts);
+    this.bytes(F_ID);
+    this.num(id);
+    this.bytes(F_FLOW);
+    if (!terminating) {
+      this.bytes(F_KIND);
+      this.raw(kind);
+      this.ensure(2);
+      this.buf[this.pos++] = 34;
+      this.buf[this.pos++] = 125;
+    }
+    this.close();
   }
 
   flow(track: number, ts: number, id: number, name: string, terminating: boolean): void {
-    const w = TraceJsonSink.where(track);
-    if (terminating) this.ev(`{"ph":"f","bp":"e",${w},"ts":${us(ts)},"id":${id},"name":"flow","cat":"flow"}`);
-    else this.ev(`{"ph":"s",${w},"ts":${us(ts)},"id":${id},"name":"flow","cat":"flow","args":{"kind":"${name}"}}`);
+    this.flowEv(track, ts, id, name, terminating);
   }
 
   flush(): Promise<void> | void {
+    if (this.pos >= CHUNK) this.spill(0);
     const p = this.pending;
     this.pending = undefined;
     return p;
@@ -201,8 +523,8 @@ export class TraceJsonSink implements TimelineSink {
 
   async finish(): Promise<void> {
     if (this.cgPending !== null) this.emitCounterGroup();
-    const p = this.out.write("\n]}\n");
-    if (p !== undefined) await p;
+    this.raw("\n]}\n");
+    this.spill(0);
     const q = this.pending;
     this.pending = undefined;
     if (q !== undefined) await q;
