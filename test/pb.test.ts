@@ -22,7 +22,7 @@ test("varints, negative int64, zigzag, fixed64, double", () => {
   );
 });
 
-test("strings and nested messages patch their lengths, shifting when needed", () => {
+test("strings and nested messages patch their lengths: padded when short, shifted when long", () => {
   const w = new PbWriter(8);
   w.string(1, "");
   w.string(2, "héllo");
@@ -34,12 +34,13 @@ test("strings and nested messages patch their lengths, shifting when needed", ()
   w.string(1, long);
   w.end();
   const b = Buffer.from(w.bytes());
-  assert.equal(b.subarray(0, 14).toString("hex"), "0a00" + "1206" + Buffer.from("héllo").toString("hex") + "1a020801");
-  // field 4: tag 0x22, len = 1 (tag) + 3 (len varint of 20000) + 20000
-  assert.equal(b[14], 0x22);
-  assert.equal(b.subarray(15, 18).toString("hex"), "a49c01");
-  assert.equal(b.length, 18 + 20004);
-  assert.equal(b.subarray(18, 22).toString("hex"), "0aa09c01");
+  // field 3: the 2-byte reservation holds the length 2 as a padded varint (0x82 0x00).
+  assert.equal(b.subarray(0, 15).toString("hex"), "0a00" + "1206" + Buffer.from("héllo").toString("hex") + "1a82000801");
+  // field 4: tag 0x22, len = 1 (tag) + 3 (len varint of 20000) + 20000: needs 3 bytes, shifted
+  assert.equal(b[15], 0x22);
+  assert.equal(b.subarray(16, 19).toString("hex"), "a49c01");
+  assert.equal(b.length, 19 + 20004);
+  assert.equal(b.subarray(19, 23).toString("hex"), "0aa09c01");
   w.packed(5, [1, 300]);
-  assert.equal(Buffer.from(w.bytes()).subarray(18 + 20004).toString("hex"), "2a0301ac02");
+  assert.equal(Buffer.from(w.bytes()).subarray(19 + 20004).toString("hex"), "2a830001ac02");
 });

@@ -1,6 +1,9 @@
 // A small protobuf wire-format writer: one growable byte buffer, varints
 // written in place, nested messages by reserving a length prefix and patching
-// it (or shifting the body when the prefix needs more bytes than reserved).
+// it. A length that needs fewer bytes than reserved is written as a padded
+// (redundant) varint, as Perfetto's protozero does: every protobuf decoder
+// reads it, and no body moves; only a body too long for its reservation is
+// shifted.
 // Pure TypeScript, no Node APIs. Numbers are JavaScript numbers: exact up to
 // 2^53; negative int64 values are written as 10-byte two's complement like
 // protoc does.
@@ -172,23 +175,34 @@ export class PbWriter {
   }
 
   /**
-   * Writes the varint `len` into `reserved` bytes at `at`, followed by `len`
-   * body bytes that currently start at at+reserved; moves the body when the
-   * varint needs a different width. Leaves pos after the body.
+   * Writes the varint `len` into `reserved` bytes at `at` (padded when it
+   * needs fewer), followed by `len` body bytes that currently start at
+   * at+reserved; moves the body only when the varint needs more bytes than
+   * reserved. Leaves pos after the body.
    */
   private patchLen(at: number, reserved: number, len: number): void {
+    const b = this.buf;
+    if (len < 0x80 && reserved === 2) {
+      b[at] = len | 0x80;
+      b[at + 1] = 0;
+      this.pos = at + 2 + len;
+      return;
+    }
     const need = len < 0x80 ? 1 : len < 0x4000 ? 2 : len < 0x200000 ? 3 : len < 0x10000000 ? 4 : 5;
-    if (need !== reserved) {
+    let width = reserved;
+    if (need > reserved) {
       this.ensure(need - reserved);
       this.buf.copyWithin(at + need, at + reserved, at + reserved + len);
+      width = need;
     }
+    const buf = this.buf;
     let p = at;
     let v = len;
-    while (v >= 0x80) {
-      this.buf[p++] = (v & 0x7f) | 0x80;
+    for (let i = 1; i < width; i++) {
+      buf[p++] = (v & 0x7f) | 0x80;
       v >>>= 7;
     }
-    this.buf[p++] = v;
-    this.pos = at + need + len;
+    buf[p] = v;
+    this.pos = at + width + len;
   }
 }
