@@ -60,6 +60,18 @@ export interface StackRef {
   id: number;
 }
 
+/**
+ * An open slice as the converter keeps it. A sink may keep what it needs for
+ * the slice's end in `sinkTs` and `sinkData` at begin(); end() hands the same
+ * object back (so a sink needs no state of its own per open slice).
+ */
+export interface OpenSlice {
+  readonly name: string;
+  readonly cat: string;
+  sinkTs: number;
+  sinkData: unknown;
+}
+
 export interface TimelineSink {
   /** Called once before anything else. */
   start(): void | Promise<void>;
@@ -69,8 +81,9 @@ export interface TimelineSink {
   rename?(t: TrackDesc): void;
   /** A new generation starts: interned state may be reset. */
   generation(): void;
-  begin(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void;
-  end(track: number, ts: number, sgen: Generation | null, sid: number): void;
+  begin(track: number, ts: number, s: OpenSlice, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void;
+  /** Ends the innermost open slice `s` of the track; the stack is where it ends. */
+  end(track: number, ts: number, s: OpenSlice, sgen: Generation | null, sid: number): void;
   /** A slice whose begin lies in the past (ts..ts+dur). */
   complete(track: number, ts: number, dur: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void;
   instant(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void;

@@ -18,7 +18,7 @@
 import { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
 import { Ev, GoState, Kind, NO_TASK, ProcState, ResourceKind } from "../decode/spec.js";
-import { Args, Group, type TimelineSink, type TrackDesc } from "./timeline-model.js";
+import { Args, Group, type OpenSlice, type TimelineSink, type TrackDesc } from "./timeline-model.js";
 
 export interface TimelineOptions {
   /** Window, ns relative to the first event (null = unbounded). */
@@ -41,7 +41,9 @@ export function uuidOf(group: Group, tid: number): number {
 /** Counters are written at most this often (ns): a goroutine state change each time would double the output. */
 const COUNTER_PERIOD = 10_000;
 
-class Slice {
+class Slice implements OpenSlice {
+  sinkTs = 0;
+  sinkData: unknown = null;
   constructor(
     public name: string,
     public cat: string,
@@ -190,12 +192,26 @@ export class TimelineConverter {
     this.sink.track(t.desc);
   }
 
+  /** Proc and thread tracks live as long as the trace: found without building their names. */
+  private readonly procTracks: Track[] = [];
+  private readonly threadTracks = new Map<number, Track>();
+
   private procTrack(p: number): Track {
-    return this.mkTrack(Group.Procs, p, `Proc ${p}`, p, false, "", 0);
+    let t = this.procTracks[p];
+    if (t === undefined) {
+      t = this.mkTrack(Group.Procs, p, `Proc ${p}`, p, false, "", 0);
+      if (p < 1 << 16) this.procTracks[p] = t;
+    }
+    return t;
   }
 
   private threadTrack(m: number): Track {
-    return this.mkTrack(Group.Threads, m, `Thread ${m}`, m, false, "", 0);
+    let t = this.threadTracks.get(m);
+    if (t === undefined) {
+      t = this.mkTrack(Group.Threads, m, `Thread ${m}`, m, false, "", 0);
+      this.threadTracks.set(m, t);
+    }
+    return t;
   }
 
   private gTrack(gi: GInfo): Track {
@@ -261,7 +277,7 @@ export class TimelineConverter {
     t.stack.push(s);
     if (this.inWindow(ts)) {
       this.declare(t);
-      this.sink.begin(t.desc.uuid, ts, name, cat, args, sgen, sid, flowIn);
+      this.sink.begin(t.desc.uuid, ts, s, args, sgen, sid, flowIn);
       s.emitted = true;
     } else if (args !== null && args.n > 0) {
       const a = new Args();
@@ -282,6 +298,7 @@ export class TimelineConverter {
     if (this.slicePool.length < 4096) {
       s.sgen = null;
       s.args = null;
+      s.sinkData = null;
       this.slicePool.push(s);
     }
   }
@@ -293,8 +310,8 @@ export class TimelineConverter {
       const top = st.pop()!;
       top.dead = true;
       if (top.emitted && !this.windowClosed) {
-        if (top === s) this.sink.end(t.desc.uuid, ts, sgen, sid);
-        else this.sink.end(t.desc.uuid, ts, null, 0);
+        if (top === s) this.sink.end(t.desc.uuid, ts, top, sgen, sid);
+        else this.sink.end(t.desc.uuid, ts, top, null, 0);
       }
       if (top === s) break;
     }
@@ -357,7 +374,7 @@ export class TimelineConverter {
           for (const s of t.stack) {
             if (s.dead || s.emitted) continue;
             this.declare(t);
-            this.sink.begin(t.desc.uuid, this.ws, s.name, s.cat, s.args, s.sgen, s.sid, 0);
+            this.sink.begin(t.desc.uuid, this.ws, s, s.args, s.sgen, s.sid, 0);
             s.emitted = true;
             s.args = null;
           }
@@ -393,7 +410,7 @@ export class TimelineConverter {
       while (st.length > 0) {
         const s = st.pop()!;
         s.dead = true;
-        if (s.emitted) this.sink.end(t.desc.uuid, ts, null, 0);
+        if (s.emitted) this.sink.end(t.desc.uuid, ts, s, null, 0);
       }
     }
   }

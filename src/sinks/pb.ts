@@ -39,9 +39,18 @@ export class PbWriter {
     this.stack.length = 0;
   }
 
+  /** Continues in `next` (empty): returns the buffer written so far, whole (bytes 0..pos were written). */
+  swap(next: Uint8Array): Uint8Array {
+    if (this.stack.length > 0) throw new Error("PbWriter.swap inside a message");
+    const b = this.buf;
+    this.buf = next;
+    this.pos = 0;
+    return b;
+  }
+
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(64, this.buf.length * 2);
     while (size < this.pos + n) size *= 2;
     const nb = new Uint8Array(size);
     nb.set(this.buf.subarray(0, this.pos));

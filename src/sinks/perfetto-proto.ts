@@ -9,12 +9,13 @@
 // state and are written once per track.
 
 import type { Generation } from "../decode/generation.js";
-import { GROUP_NAMES, type Args, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
+import { GROUP_NAMES, type Args, type OpenSlice, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
+import { ChunkRecycler, type BytesWriter } from "./chunks.js";
 import { PbWriter } from "./pb.js";
 
-export interface BytesWriter {
-  write(b: Uint8Array): Promise<void> | void;
-}
+/** Output is handed over in chunks of at least this many bytes (Output's own buffer size). */
+const CHUNK = 1 << 20;
+const BUF_SIZE = CHUNK + (1 << 16);
 
 const SEQ = 1;
 const SEQ_INCREMENTAL_STATE_CLEARED = 1;
@@ -59,10 +60,10 @@ class Interner {
 }
 
 export class PerfettoProtoSink implements TimelineSink {
-  private readonly w = new PbWriter(1 << 20);
+  private readonly chunks: ChunkRecycler;
+  private readonly w: PbWriter;
   /** InternedData of the packet being built. */
   private readonly iw = new PbWriter(1 << 12);
-  private pending: Promise<void> | void = undefined;
   private clear = true;
   private firstPacket = true;
   private readonly groupsSeen = new Set<number>();
@@ -79,7 +80,17 @@ export class PerfettoProtoSink implements TimelineSink {
   private mappingDone = false;
   private readonly frameIds: number[] = [];
 
-  constructor(private readonly out: BytesWriter) {}
+  constructor(out: BytesWriter) {
+    this.chunks = new ChunkRecycler(out, BUF_SIZE);
+    this.w = new PbWriter(0);
+    this.w.swap(this.chunks.get());
+  }
+
+  /** Hands what is written to the output. */
+  private spill(): void {
+    const n = this.w.pos;
+    this.chunks.put(this.w.swap(this.chunks.get()), n);
+  }
 
   start(): void {}
 
@@ -200,11 +211,7 @@ export class PerfettoProtoSink implements TimelineSink {
       this.iw.reset();
     }
     w.end();
-    if (w.pos >= 1 << 19) {
-      const p = this.out.write(w.bytes().slice());
-      w.reset();
-      if (p !== undefined) this.pending = p;
-    }
+    if (w.pos >= CHUNK) this.spill();
   }
 
   private annotations(args: Args | null): void {
@@ -298,11 +305,11 @@ export class PerfettoProtoSink implements TimelineSink {
     this.track(t);
   }
 
-  begin(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void {
-    this.trackEvent(TYPE_SLICE_BEGIN, track, ts, name, cat, args, sgen, sid, 0, flowIn);
+  begin(track: number, ts: number, s: OpenSlice, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void {
+    this.trackEvent(TYPE_SLICE_BEGIN, track, ts, s.name, s.cat, args, sgen, sid, 0, flowIn);
   }
 
-  end(track: number, ts: number, sgen: Generation | null, sid: number): void {
+  end(track: number, ts: number, _s: OpenSlice, sgen: Generation | null, sid: number): void {
     this.trackEvent(TYPE_SLICE_END, track, ts, null, null, null, sgen, sid, 0, 0);
   }
 
@@ -333,19 +340,11 @@ export class PerfettoProtoSink implements TimelineSink {
   }
 
   flush(): Promise<void> | void {
-    const p = this.pending;
-    this.pending = undefined;
-    return p;
+    return this.chunks.take();
   }
 
   async finish(): Promise<void> {
-    if (this.w.pos > 0) {
-      const p = this.out.write(this.w.bytes().slice());
-      this.w.reset();
-      if (p !== undefined) await p;
-    }
-    const q = this.pending;
-    this.pending = undefined;
-    if (q !== undefined) await q;
+    this.spill();
+    await this.chunks.take();
   }
 }

@@ -11,12 +11,9 @@
 // ends: half the records of B/E pairs.
 
 import type { Generation } from "../decode/generation.js";
-import { Group, GROUP_NAMES, type Args, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
+import { ChunkRecycler, type BytesWriter } from "./chunks.js";
+import { Group, GROUP_NAMES, type Args, type OpenSlice, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
 
-/** Where bytes go: Output.write's contract (a promise when the caller should wait). */
-export interface BytesWriter {
-  write(b: Uint8Array): Promise<void> | void;
-}
 
 const enc = new TextEncoder();
 const CHUNK = 1 << 20;
@@ -25,6 +22,13 @@ const BUF_SIZE = CHUNK + 4096;
 const INTERN_MAX = 1 << 16;
 /** Encoded stacks kept at most this many at a time (each ~1-3 KB): bounds memory. */
 const STACKS_MAX = 1 << 12;
+
+/** "00" "01" ... "99" as ASCII pairs. */
+const DIGITS2 = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGITS2[i * 2] = 48 + Math.floor(i / 10);
+  DIGITS2[i * 2 + 1] = 48 + (i % 10);
+}
 
 function ascii(s: string): Uint8Array {
   return enc.encode(s);
@@ -49,20 +53,20 @@ const F_ARGS = ascii(',"args":{');
 const F_FLOW = ascii(',"name":"flow","cat":"flow"');
 const F_KIND = ascii(',"args":{"kind":"');
 const F_STACK = ascii('"stack":');
+const F_M_NAME = ascii('{"ph":"M","name":"thread_name","ts":0,"pid":');
+const F_M_SORT = ascii('{"ph":"M","name":"thread_sort_index","ts":0,"pid":');
+const F_M_TID = ascii(',"tid":');
+const F_M_NAME_ARGS = ascii(',"args":{"name":');
+const F_M_SORT_ARGS = ascii(',"args":{"sort_index":');
+const F_M_END = ascii("}}");
 const F_END_STACK = ascii('"end stack":');
 
-interface OpenRec {
-  ts: number;
-  name: Uint8Array;
-  cat: string;
-  /** The args object's inside, encoded ("" = none besides the stack). */
-  args: string;
-  stack: Uint8Array | null;
-}
-
-class OpenStack {
-  depth = 0;
-  readonly recs: OpenRec[] = [];
+/** The args of a slice with more than a stack, kept from its begin for its end. */
+class BeginArgs {
+  constructor(
+    readonly args: string,
+    readonly stack: Uint8Array | null,
+  ) {}
 }
 
 interface CounterGroup {
@@ -76,21 +80,23 @@ interface CounterGroup {
 }
 
 export class TraceJsonSink implements TimelineSink {
-  private buf: Uint8Array = new Uint8Array(BUF_SIZE);
+  private readonly chunks: ChunkRecycler;
+  private buf: Uint8Array;
   private pos = 0;
   private first = true;
-  private pending: Promise<void> | void = undefined;
   private readonly groupsSeen = new Set<number>();
   private stackGen: Generation | null = null;
   private readonly stackCache = new Map<number, Uint8Array>();
   private readonly nameCache = new Map<string, Uint8Array>();
-  private readonly open = new Map<number, OpenStack>();
   private readonly counterOf = new Map<number, { g: CounterGroup; i: number }>();
   private readonly counterGroups = new Map<string, CounterGroup>();
   private cgPending: CounterGroup | null = null;
   private cgTs = 0;
 
-  constructor(private readonly out: BytesWriter) {}
+  constructor(out: BytesWriter) {
+    this.chunks = new ChunkRecycler(out, BUF_SIZE);
+    this.buf = this.chunks.get();
+  }
 
   // ---- bytes ----
 
@@ -98,28 +104,12 @@ export class TraceJsonSink implements TimelineSink {
     if (this.pos + n > this.buf.length) this.spill(n);
   }
 
-  /**
-   * Hands the filled buffer to the writer and starts another one (at least n
-   * bytes). A buffer is reused once the promise of its write resolves: the
-   * writer (Output) resolves it only after the stream drained, i.e. wrote it;
-   * a writer that returns nothing may keep it, so it is never reused.
-   */
+  /** Hands the filled buffer to the writer and starts another one (at least n bytes). */
   private spill(n: number): void {
-    if (this.pos > 0) {
-      const b = this.buf;
-      const p = this.out.write(b.subarray(0, this.pos));
-      if (p !== undefined) {
-        const q = b.length === BUF_SIZE ? p.then(() => void this.pool.push(b)) : p;
-        const prev = this.pending;
-        this.pending = prev === undefined ? q : Promise.all([prev, q]).then(() => undefined);
-      }
-    }
-    const want = n + 4096;
-    this.buf = want <= BUF_SIZE ? (this.pool.pop() ?? new Uint8Array(BUF_SIZE)) : new Uint8Array(want);
+    this.chunks.put(this.buf, this.pos);
+    this.buf = this.chunks.get(n + 4096);
     this.pos = 0;
   }
-
-  private readonly pool: Uint8Array[] = [];
 
   private bytes(b: Uint8Array): void {
     const n = b.length;
@@ -162,22 +152,50 @@ export class TraceJsonSink implements TimelineSink {
     }
   }
 
+  /** A non-negative integer below 2^53 (room for 20 bytes ensured by the caller). */
   private uint(v: number): void {
+    if (v < 1e9) {
+      this.u32(v | 0);
+      return;
+    }
+    const hi = Math.floor(v / 1e9);
+    this.u32(hi);
+    // The low 9 digits, zero-padded.
+    let lo = (v - hi * 1e9) | 0;
+    const buf = this.buf;
+    let p = this.pos + 9;
+    this.pos = p;
+    for (let i = 0; i < 4; i++) {
+      const q = (lo / 100) | 0;
+      const r = (lo - q * 100) * 2;
+      buf[--p] = DIGITS2[r + 1]!;
+      buf[--p] = DIGITS2[r]!;
+      lo = q;
+    }
+    buf[--p] = 48 + lo;
+  }
+
+  /** 0 <= v < 1e9. */
+  private u32(v: number): void {
     const buf = this.buf;
     if (v < 10) {
       buf[this.pos++] = 48 + v;
       return;
     }
-    let n = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    const n = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : 9;
     let p = this.pos + n;
     this.pos = p;
-    while (v >= 10) {
-      const q = Math.floor(v / 10);
-      buf[--p] = 48 + (v - q * 10);
+    while (v >= 100) {
+      const q = (v / 100) | 0;
+      const r = (v - q * 100) * 2;
+      buf[--p] = DIGITS2[r + 1]!;
+      buf[--p] = DIGITS2[r]!;
       v = q;
     }
-    buf[--p] = 48 + v;
+    if (v >= 10) {
+      buf[--p] = DIGITS2[v * 2 + 1]!;
+      buf[--p] = DIGITS2[v * 2]!;
+    } else buf[--p] = 48 + v;
   }
 
   /** ns -> µs with exact decimals (as String(ns / 1000) would write them). */
@@ -226,7 +244,7 @@ export class TraceJsonSink implements TimelineSink {
     const pid = track % 8;
     this.ensure(64);
     this.bytes(head);
-    this.uint(pid);
+    this.buf[this.pos++] = 48 + pid; // groups are 1..5
     this.bytes(F_TID);
     this.uint((track - pid) / 8 - 1);
   }
@@ -263,18 +281,57 @@ export class TraceJsonSink implements TimelineSink {
       }
       return;
     }
-    this.meta(`{"ph":"M","name":"thread_name","pid":${pid},"tid":${t.tid},"ts":0,"args":{"name":${JSON.stringify(t.name)}}}`);
-    this.meta(`{"ph":"M","name":"thread_sort_index","pid":${pid},"tid":${t.tid},"ts":0,"args":{"sort_index":${t.sort}}}`);
+    this.threadMeta(t);
+    this.next();
+    this.bytes(F_M_SORT);
+    this.ensure(20);
+    this.uint(pid);
+    this.bytes(F_M_TID);
+    this.ensure(20);
+    this.uint(t.tid);
+    this.bytes(F_M_SORT_ARGS);
+    this.ensure(20);
+    this.uint(t.sort);
+    this.bytes(F_M_END);
   }
 
   rename(t: TrackDesc): void {
-    this.meta(`{"ph":"M","name":"thread_name","pid":${t.group},"tid":${t.tid},"ts":0,"args":{"name":${JSON.stringify(t.name)}}}`);
+    this.threadMeta(t);
   }
 
-  generation(): void {
-    // Forget idle tracks (goroutines come and go).
-    for (const [k, st] of this.open) if (st.depth === 0) this.open.delete(k);
+  private threadMeta(t: TrackDesc): void {
+    this.next();
+    this.bytes(F_M_NAME);
+    this.ensure(20);
+    this.uint(t.group);
+    this.bytes(F_M_TID);
+    this.ensure(20);
+    this.uint(t.tid);
+    this.bytes(F_M_NAME_ARGS);
+    this.str(t.name);
+    this.bytes(F_M_END);
   }
+
+  /** A JSON string literal, written directly (escaped through JSON.stringify only when needed). */
+  private str(s: string): void {
+    const n = s.length;
+    this.ensure(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 34;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 34 || c === 92 || c >= 0x80) {
+        this.raw(JSON.stringify(s));
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = 34;
+    this.pos = p;
+  }
+
+  generation(): void {}
 
   private stack(gen: Generation | null, sid: number): Uint8Array | null {
     if (gen === null || sid <= 0) return null;
@@ -332,28 +389,13 @@ export class TraceJsonSink implements TimelineSink {
     return track % 8 === Group.Tasks;
   }
 
-  begin(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void {
-    let st = this.open.get(track);
-    if (st === undefined) {
-      st = new OpenStack();
-      this.open.set(track, st);
-    }
-    const nm = this.name(name);
-    const a = TraceJsonSink.argsText(args);
+  begin(track: number, ts: number, s: OpenSlice, args: Args | null, sgen: Generation | null, sid: number, flowIn: number): void {
+    const a = args === null || args.n === 0 ? "" : TraceJsonSink.argsText(args);
     const stack = this.stack(sgen, sid);
-    let r = st.recs[st.depth];
-    if (r === undefined) {
-      r = { ts, name: nm, cat, args: a, stack };
-      st.recs.push(r);
-    } else {
-      r.ts = ts;
-      r.name = nm;
-      r.cat = cat;
-      r.args = a;
-      r.stack = stack;
-    }
-    st.depth++;
-    if (TraceJsonSink.isAsync(track)) this.asyncEv(F_B, track, ts, nm, cat, a, stack);
+    // What the end needs: the begin time, and the args (only the stack, mostly).
+    s.sinkTs = ts;
+    s.sinkData = a === "" ? stack : new BeginArgs(a, stack);
+    if (TraceJsonSink.isAsync(track)) this.asyncEv(F_B, track, ts, this.name(s.name), s.cat, a, stack);
     if (flowIn !== 0) this.flowEv(track, ts, flowIn, "", true);
   }
 
@@ -375,34 +417,31 @@ export class TraceJsonSink implements TimelineSink {
     this.close();
   }
 
-  end(track: number, ts: number, sgen: Generation | null, sid: number): void {
-    const st = this.open.get(track);
-    if (st === undefined || st.depth === 0) return;
-    const o = st.recs[--st.depth]!;
+  end(track: number, ts: number, s: OpenSlice, sgen: Generation | null, sid: number): void {
     // The stack where a slice ends is the stack of the next state's beginning
     // (where the goroutine blocked, say), which carries it: not repeated here.
     void sgen;
     void sid;
     if (TraceJsonSink.isAsync(track)) {
-      this.asyncEv(F_E, track, ts, o.name, o.cat, "", null);
-    } else {
-      this.next();
-      this.where(F_X, track);
-      this.bytes(F_TS);
-      this.us(o.ts);
-      this.bytes(F_DUR);
-      this.us(ts - o.ts);
-      this.bytes(F_NAME);
-      this.bytes(o.name);
-      this.bytes(F_CAT);
-      this.raw(o.cat);
-      this.ensure(1);
-      this.buf[this.pos++] = 34;
-      this.argsOut(o.args, F_STACK, o.stack);
-      this.close();
+      this.asyncEv(F_E, track, ts, this.name(s.name), s.cat, "", null);
+      return;
     }
-    o.stack = null;
-    o.args = "";
+    const d = s.sinkData;
+    this.next();
+    this.where(F_X, track);
+    this.bytes(F_TS);
+    this.us(s.sinkTs);
+    this.bytes(F_DUR);
+    this.us(ts - s.sinkTs);
+    this.bytes(F_NAME);
+    this.str(s.name);
+    this.bytes(F_CAT);
+    this.raw(s.cat);
+    this.ensure(1);
+    this.buf[this.pos++] = 34;
+    if (d instanceof BeginArgs) this.argsOut(d.args, F_STACK, d.stack);
+    else this.argsOut("", F_STACK, d as Uint8Array | null);
+    this.close();
   }
 
   complete(track: number, ts: number, dur: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
@@ -516,17 +555,13 @@ export class TraceJsonSink implements TimelineSink {
 
   flush(): Promise<void> | void {
     if (this.pos >= CHUNK) this.spill(0);
-    const p = this.pending;
-    this.pending = undefined;
-    return p;
+    return this.chunks.take();
   }
 
   async finish(): Promise<void> {
     if (this.cgPending !== null) this.emitCounterGroup();
     this.raw("\n]}\n");
     this.spill(0);
-    const q = this.pending;
-    this.pending = undefined;
-    if (q !== undefined) await q;
+    await this.chunks.take();
   }
 }
