@@ -82,9 +82,10 @@ async function toJson(bytes: Uint8Array, opts: TimelineOptions = ALL): Promise<s
   return Buffer.concat(parts).toString("utf8");
 }
 
-async function toProto(bytes: Uint8Array, opts: TimelineOptions = ALL): Promise<Uint8Array> {
+async function toProto(bytes: Uint8Array, opts: TimelineOptions = ALL, internMax?: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  const conv = new TimelineConverter(new PerfettoProtoSink({ write: (b) => void parts.push(b) }), opts);
+  // The sink reuses a buffer once the promise of its write resolves: keep copies.
+  const conv = new TimelineConverter(new PerfettoProtoSink({ write: (b) => void parts.push(b.slice()) }, internMax), opts);
   decode(bytes, (ev) => void conv.onEvent(ev));
   await conv.finish();
   return Buffer.concat(parts);
@@ -346,6 +347,17 @@ describe("perfetto outputs hold every execution interval, task, region and log",
 describe("perfetto options", () => {
   const fixture = (dir: string, name: string): ManifestEntry => loadManifest().find((x) => x.dir === dir && x.name === name)!;
   const ann = readFileSync(join(FIXTURES, fixture("go1.26", "annotations").trace));
+
+  test("protobuf: interned state cleared when it grows past its bound, still consistent", async () => {
+    const bytes = readFileSync(join(FIXTURES, fixture("go1.26", "many").trace));
+    const { counts } = expectedCounts(bytes);
+    const small = await toProto(bytes, ALL, 8);
+    const resets = (traceType().decode(small) as unknown as { packet: PbPacket[] }).packet.filter((p) => ((p.sequenceFlags ?? 0) & 1) !== 0).length;
+    const gens = (traceType().decode(await toProto(bytes)) as unknown as { packet: PbPacket[] }).packet.filter((p) => ((p.sequenceFlags ?? 0) & 1) !== 0).length;
+    assert.ok(resets > gens * 4, `interned state cleared ${resets} times with a bound of 8 (${gens} times unbounded)`);
+    const pb = checkProto(small, "many, internMax 8");
+    assert.deepEqual({ running: pb.running, tasks: pb.tasks, regions: pb.regions, logs: pb.logs }, counts);
+  });
 
   test("--annotations-only keeps tasks, regions and logs only", async () => {
     const { counts } = expectedCounts(ann);

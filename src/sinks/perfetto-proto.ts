@@ -16,6 +16,8 @@ import { PbWriter } from "./pb.js";
 /** Output is handed over in chunks of at least this many bytes (Output's own buffer size). */
 const CHUNK = 1 << 20;
 const BUF_SIZE = CHUNK + (1 << 16);
+/** Interned names, frames and callstacks kept at most (then the interned state is cleared). */
+const INTERN_MAX = 1 << 16;
 
 const SEQ = 1;
 const SEQ_INCREMENTAL_STATE_CLEARED = 1;
@@ -80,7 +82,11 @@ export class PerfettoProtoSink implements TimelineSink {
   private mappingDone = false;
   private readonly frameIds: number[] = [];
 
-  constructor(out: BytesWriter) {
+  /** `internMax`: interned entries kept at most before the interned state is cleared. */
+  constructor(
+    out: BytesWriter,
+    private readonly internMax = INTERN_MAX,
+  ) {
     this.chunks = new ChunkRecycler(out, BUF_SIZE);
     this.w = new PbWriter(0);
     this.w.swap(this.chunks.get());
@@ -95,6 +101,16 @@ export class PerfettoProtoSink implements TimelineSink {
   start(): void {}
 
   generation(): void {
+    this.resetInterning();
+  }
+
+  /**
+   * Forgets every interned entry: the next packet says so
+   * (SEQ_INCREMENTAL_STATE_CLEARED) and defines again what it uses. Done at
+   * each generation, and when a generation interns too much (goroutines come
+   * and go: their names are new each time).
+   */
+  private resetInterning(): void {
     this.clear = true;
     this.names = new Interner();
     this.cats = new Interner();
@@ -244,6 +260,7 @@ export class PerfettoProtoSink implements TimelineSink {
     flowOut: number,
     flowIn: number,
   ): void {
+    if (this.names.map.size + this.frames.size + this.callstacks.size >= this.internMax) this.resetInterning();
     // Intern first (definitions gather in iw), then write the packet.
     const nameId = name === null ? 0 : this.intern(this.names, ID_EVENT_NAMES, name, false);
     const catId = cat === null ? 0 : this.intern(this.cats, ID_EVENT_CATEGORIES, cat, false);
