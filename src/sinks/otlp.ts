@@ -8,7 +8,8 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { SpanAttr, SpanRec } from "../convert/spans.js";
-import { OtlpJsonWriter, SCOPE_NAME, type JsonSink } from "./otlp-json.js";
+import type { BytesWriter } from "./chunks.js";
+import { OtlpJsonWriter, SCOPE_NAME } from "./otlp-json.js";
 
 export interface PushOptions {
   /** Full URL of the traces endpoint (see resolveEndpoint). */
@@ -28,7 +29,7 @@ export interface PushOptions {
   /** Per-request timeout, ms (default OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT or 10 s). */
   timeoutMillis?: number;
   /** Opens the file that receives unsent spans (called at most once). */
-  openFallback: () => { sink: JsonSink; close(): Promise<void>; path: string };
+  openFallback: () => { sink: BytesWriter; close(): Promise<void>; path: string };
   /** Progress and diagnostics. */
   warn?: (msg: string) => void;
   debug?: boolean;

@@ -1,8 +1,7 @@
 // Timeline -> Chrome trace-event JSON ({"traceEvents":[...]}), as read by
-// ui.perfetto.dev and Catapult's trace viewer. JSON bytes are formatted
-// straight into a large Uint8Array (hand-formatted numbers, pre-encoded
-// constant fragments, interned names and stacks) and handed to the writer in
-// large chunks with backpressure; nothing holds the whole document.
+// ui.perfetto.dev and Catapult's trace viewer. Written as bytes (JsonBytes:
+// hand-formatted numbers, pre-encoded constant fragments, interned names and
+// stacks) in large chunks with backpressure; nothing holds the whole document.
 //
 // Tasks, regions and logs (the "Tasks" group) are nestable async events
 // ("b"/"e"/"n", id = the track's uuid): tasks become async slices in both
@@ -11,28 +10,15 @@
 // ends: half the records of B/E pairs.
 
 import type { Generation } from "../decode/generation.js";
-import { ChunkRecycler, type BytesWriter } from "./chunks.js";
+import type { BytesWriter } from "./chunks.js";
+import { ascii, JsonBytes } from "./json-bytes.js";
 import { Group, GROUP_NAMES, type Args, type OpenSlice, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
 
-
 const enc = new TextEncoder();
-const CHUNK = 1 << 20;
-const BUF_SIZE = CHUNK + 4096;
 /** Names interned at most this many at a time (then forgotten). */
 const INTERN_MAX = 1 << 16;
 /** Encoded stacks kept at most this many at a time (each ~1-3 KB): bounds memory. */
 const STACKS_MAX = 1 << 12;
-
-/** "00" "01" ... "99" as ASCII pairs. */
-const DIGITS2 = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  DIGITS2[i * 2] = 48 + Math.floor(i / 10);
-  DIGITS2[i * 2 + 1] = 48 + (i % 10);
-}
-
-function ascii(s: string): Uint8Array {
-  return enc.encode(s);
-}
 
 const F_SEP = ascii(",\n");
 const F_X = ascii('{"ph":"X","pid":');
@@ -79,10 +65,7 @@ interface CounterGroup {
   order: number[];
 }
 
-export class TraceJsonSink implements TimelineSink {
-  private readonly chunks: ChunkRecycler;
-  private buf: Uint8Array;
-  private pos = 0;
+export class TraceJsonSink extends JsonBytes implements TimelineSink {
   private first = true;
   private readonly groupsSeen = new Set<number>();
   private stackGen: Generation | null = null;
@@ -94,132 +77,7 @@ export class TraceJsonSink implements TimelineSink {
   private cgTs = 0;
 
   constructor(out: BytesWriter) {
-    this.chunks = new ChunkRecycler(out, BUF_SIZE);
-    this.buf = this.chunks.get();
-  }
-
-  // ---- bytes ----
-
-  private ensure(n: number): void {
-    if (this.pos + n > this.buf.length) this.spill(n);
-  }
-
-  /** Hands the filled buffer to the writer and starts another one (at least n bytes). */
-  private spill(n: number): void {
-    this.chunks.put(this.buf, this.pos);
-    this.buf = this.chunks.get(n + 4096);
-    this.pos = 0;
-  }
-
-  private bytes(b: Uint8Array): void {
-    const n = b.length;
-    if (this.pos + n > this.buf.length) this.spill(n);
-    const buf = this.buf;
-    let p = this.pos;
-    if (n < 32) {
-      for (let i = 0; i < n; i++) buf[p++] = b[i]!;
-    } else {
-      buf.set(b, p);
-      p += n;
-    }
-    this.pos = p;
-  }
-
-  /** A plain ASCII string with no escapes needed (category names, keys we own). */
-  private raw(s: string): void {
-    const n = s.length;
-    this.ensure(n * 3);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        p += enc.encodeInto(s.slice(i), buf.subarray(p)).written;
-        break;
-      }
-      buf[p++] = c;
-    }
-    this.pos = p;
-  }
-
-  /** A non-negative integer below 2^53, or any number through String(). */
-  private num(v: number): void {
-    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v) {
-      this.ensure(20);
-      this.uint(v);
-    } else {
-      this.raw(String(v));
-    }
-  }
-
-  /** A non-negative integer below 2^53 (room for 20 bytes ensured by the caller). */
-  private uint(v: number): void {
-    if (v < 1e9) {
-      this.u32(v | 0);
-      return;
-    }
-    const hi = Math.floor(v / 1e9);
-    this.u32(hi);
-    // The low 9 digits, zero-padded.
-    let lo = (v - hi * 1e9) | 0;
-    const buf = this.buf;
-    let p = this.pos + 9;
-    this.pos = p;
-    for (let i = 0; i < 4; i++) {
-      const q = (lo / 100) | 0;
-      const r = (lo - q * 100) * 2;
-      buf[--p] = DIGITS2[r + 1]!;
-      buf[--p] = DIGITS2[r]!;
-      lo = q;
-    }
-    buf[--p] = 48 + lo;
-  }
-
-  /** 0 <= v < 1e9. */
-  private u32(v: number): void {
-    const buf = this.buf;
-    if (v < 10) {
-      buf[this.pos++] = 48 + v;
-      return;
-    }
-    const n = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : 9;
-    let p = this.pos + n;
-    this.pos = p;
-    while (v >= 100) {
-      const q = (v / 100) | 0;
-      const r = (v - q * 100) * 2;
-      buf[--p] = DIGITS2[r + 1]!;
-      buf[--p] = DIGITS2[r]!;
-      v = q;
-    }
-    if (v >= 10) {
-      buf[--p] = DIGITS2[v * 2 + 1]!;
-      buf[--p] = DIGITS2[v * 2]!;
-    } else buf[--p] = 48 + v;
-  }
-
-  /** ns -> µs with exact decimals (as String(ns / 1000) would write them). */
-  private us(ns: number): void {
-    if (!(ns >= 0 && ns <= Number.MAX_SAFE_INTEGER && Math.floor(ns) === ns)) {
-      this.raw(String(ns / 1000));
-      return;
-    }
-    this.ensure(24);
-    const q = Math.floor(ns / 1000);
-    let r = ns - q * 1000;
-    this.uint(q);
-    if (r === 0) return;
-    const buf = this.buf;
-    buf[this.pos++] = 46; // .
-    const d1 = Math.floor(r / 100);
-    r -= d1 * 100;
-    const d2 = Math.floor(r / 10);
-    const d3 = r - d2 * 10;
-    buf[this.pos++] = 48 + d1;
-    if (d2 !== 0 || d3 !== 0) {
-      buf[this.pos++] = 48 + d2;
-      if (d3 !== 0) buf[this.pos++] = 48 + d3;
-    }
+    super(out);
   }
 
   /** A string as a JSON string literal, encoded once and interned. */
@@ -312,24 +170,7 @@ export class TraceJsonSink implements TimelineSink {
     this.bytes(F_M_END);
   }
 
-  /** A JSON string literal, written directly (escaped through JSON.stringify only when needed). */
-  private str(s: string): void {
-    const n = s.length;
-    this.ensure(n + 2);
-    const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = 34;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c === 34 || c === 92 || c >= 0x80) {
-        this.raw(JSON.stringify(s));
-        return;
-      }
-      buf[p++] = c;
-    }
-    buf[p++] = 34;
-    this.pos = p;
-  }
+
 
   generation(): void {}
 
@@ -554,14 +395,12 @@ export class TraceJsonSink implements TimelineSink {
   }
 
   flush(): Promise<void> | void {
-    if (this.pos >= CHUNK) this.spill(0);
-    return this.chunks.take();
+    return this.flushChunk();
   }
 
   async finish(): Promise<void> {
     if (this.cgPending !== null) this.emitCounterGroup();
     this.raw("\n]}\n");
-    this.spill(0);
-    await this.chunks.take();
+    await this.flushAll();
   }
 }
