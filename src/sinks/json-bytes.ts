@@ -18,6 +18,16 @@ for (let i = 0; i < 100; i++) {
   DIGITS2[i * 2 + 1] = 48 + (i % 10);
 }
 
+/** For 1..999 at 4*r: the length of ".ddd" without trailing zeros, then its 3 digits. */
+const FRAC = new Uint8Array(4000);
+for (let r = 1; r < 1000; r++) {
+  const d = [Math.floor(r / 100), Math.floor(r / 10) % 10, r % 10];
+  let n = 3;
+  while (d[n - 1] === 0) n--;
+  FRAC[r * 4] = n + 1;
+  for (let i = 0; i < 3; i++) FRAC[r * 4 + 1 + i] = 48 + d[i]!;
+}
+
 /** Bytes of an ASCII (or any) string, for constant fragments. */
 export function ascii(s: string): Uint8Array {
   return enc.encode(s);
@@ -131,7 +141,7 @@ export class JsonBytes {
     } else buf[--p] = 48 + v;
   }
 
-  /** ns -> µs with exact decimals (as String(ns / 1000) would write them). */
+  /** ns -> µs, exact: the integer part, then up to 3 decimals without trailing zeros. */
   protected us(ns: number): void {
     if (!(ns >= 0 && ns <= Number.MAX_SAFE_INTEGER && Math.floor(ns) === ns)) {
       this.raw(String(ns / 1000));
@@ -139,21 +149,20 @@ export class JsonBytes {
     }
     this.ensure(24);
     const q = Math.floor(ns / 1000);
-    let r = ns - q * 1000;
+    const r = ns - q * 1000;
     this.uint(q);
     if (r === 0) return;
+    // ".d", ".dd" or ".ddd", trailing zeros dropped: 4 bytes copied, the length kept.
     const buf = this.buf;
-    buf[this.pos++] = 46; // .
-    const d1 = Math.floor(r / 100);
-    r -= d1 * 100;
-    const d2 = Math.floor(r / 10);
-    const d3 = r - d2 * 10;
-    buf[this.pos++] = 48 + d1;
-    if (d2 !== 0 || d3 !== 0) {
-      buf[this.pos++] = 48 + d2;
-      if (d3 !== 0) buf[this.pos++] = 48 + d3;
-    }
+    const p = this.pos;
+    const k = r * 4;
+    buf[p] = 46;
+    buf[p + 1] = FRAC[k + 1]!;
+    buf[p + 2] = FRAC[k + 2]!;
+    buf[p + 3] = FRAC[k + 3]!;
+    this.pos = p + FRAC[k]!;
   }
+
 
 
   /** A JSON string literal, written directly (escaped through JSON.stringify only when needed). */
