@@ -85,19 +85,24 @@ export async function main(argv: string[]): Promise<number> {
   for (const arg of opts.inputs) {
     let outPath: string | null = opts.output;
     if (many && opts.output !== null) {
-      let stem = arg === "-" ? "stdin" : basename(arg.replace(/[?#].*$/, "")).replace(/\.(trace|out|bin)$/, "") || "trace";
+      let stem = outputStem(arg);
       while (usedNames.has(stem)) stem += "_";
       usedNames.add(stem);
       outPath = join(opts.output, stem + format.ext);
     } else if (outPath !== null && isDir(outPath) && format.writesOutput) {
-      const stem = arg === "-" ? "stdin" : basename(arg).replace(/\.(trace|out|bin)$/, "") || "trace";
-      outPath = join(outPath, stem + format.ext);
+      outPath = join(outPath, outputStem(arg) + format.ext);
     }
     let code = await convertOne(arg, format.name, outPath, opts);
     if (opts.open && outPath !== null && (code === EXIT_OK || code === EXIT_PARTIAL)) code = Math.max(code, await openInPerfetto(outPath, opts.quiet));
     worst = Math.max(worst, code);
   }
   return worst;
+}
+
+/** The name of an input's output (in a directory), without extension: the input's base name without .trace/.out/.bin. */
+function outputStem(arg: string): string {
+  if (arg === "-") return "stdin";
+  return basename(arg.replace(/[?#].*$/, "")).replace(/\.(trace|out|bin)$/, "") || "trace";
 }
 
 function isDir(p: string): boolean {
@@ -123,7 +128,7 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
     throw e;
   }
   if (format.writesOutput && outPath === null && format.binary && process.stdout.isTTY === true) {
-    err(`--to ${format.name} writes binary data; not writing it to a terminal. Use -o FILE${format.ext} (or pipe it).`);
+    err(`--to ${format.name} writes binary data; not writing it to a terminal. Use -o ${outputStem(arg)}${format.ext} (or pipe it).`);
     return EXIT_USAGE;
   }
   let output: Output | null = null;
