@@ -2,14 +2,19 @@
 // side by side in one run, Go's reader and `go tool trace -pprof=sync` against
 // trace-convert's decoder and outputs: wall time, events/s, MB/s, peak RSS, and
 // ratios against Go. Then the same on a trace twice as long, to show memory
-// stays flat. Usage: npm run bench [-- --size MB] [--keep DIR]
+// stays flat. Then a third, smaller trace (--viewer-size, 30 MB by default:
+// go tool trace needs gigabytes per 10 MB) for the viewer table: time and
+// output size of our Perfetto JSON and protobuf against the JSON that
+// `go tool trace` serves its viewer at /jsontrace.
+// Usage: npm run bench [-- --size MB] [--viewer-size MB] [--keep DIR]
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FORMATS } from "../src/cli/formats.js";
+import { fetchGoJsonTrace } from "../test/viewer/harness.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
@@ -18,6 +23,7 @@ const opt = (name: string, def: string) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
 };
 const sizeMB = Number(opt("--size", "100"));
+const viewerMB = Number(opt("--viewer-size", "30"));
 const dir = resolve(opt("--keep", join(ROOT, "bench", "out")));
 mkdirSync(dir, { recursive: true });
 
@@ -123,3 +129,36 @@ for (const r of rows) {
   );
 }
 console.log(lines.join("\n"));
+
+// ---- the viewer table: our Perfetto outputs against go tool trace's JSON ----
+
+const t3 = genTrace(viewerMB);
+const t3bytes = statSync(t3).size;
+const t3events = Number(measure([goreader, t3]).out.trim());
+console.error(`viewer table: go tool trace -http ... /jsontrace on the ${viewerMB} MB trace ...`);
+const gj = await fetchGoJsonTrace(t3, null, 30 * 60_000);
+const vrows: { what: string; secs: number; bytes: number; rssMB: number }[] = [
+  { what: "go tool trace: parse, then its /jsontrace", secs: gj.secs, bytes: gj.bytes, rssMB: gj.peakRssMB },
+];
+for (const [f, ext] of [
+  ["perfetto", "json"],
+  ["perfetto-proto", "pftrace"],
+] as const) {
+  const out = join(dir, `viewer.${ext}`);
+  const m = measure([process.execPath, cli, t3, "--to", f, "-q", "-o", out]);
+  vrows.push({ what: `ours: --to ${f}`, secs: m.secs, bytes: statSync(out).size, rssMB: m.rssMB });
+  rmSync(out, { force: true });
+}
+const vl = [
+  "",
+  `Viewer outputs, ${(t3bytes / 1e6).toFixed(0)} MB trace (${(t3events / 1e6).toFixed(1)} M events); go tool trace listened after ${gj.listenSecs.toFixed(1)} s:`,
+  "",
+  "| output | wall s | output MB | peak RSS MB | time vs go tool trace | size vs go tool trace |",
+  "|---|---|---|---|---|---|",
+];
+const g0 = vrows[0]!;
+for (const r of vrows) {
+  const vs = r === g0 ? ["", ""] : [`${(g0.secs / r.secs).toFixed(1)}x faster`, `${(r.bytes / g0.bytes).toFixed(2)}x`];
+  vl.push(`| ${r.what} | ${r.secs.toFixed(2)} | ${(r.bytes / 1e6).toFixed(0)} | ${r.rssMB.toFixed(0)} | ${vs[0]} | ${vs[1]} |`);
+}
+console.log(vl.join("\n"));

@@ -517,25 +517,39 @@ export function countJson(text: string): JsonCounts {
 // ---------------------------------------------------------------------------
 // Go's own JSON for a trace, from `go tool trace`'s /jsontrace
 
+/** What one run of `go tool trace` for its JSON took. */
+export interface GoJsonRun {
+  /** From the start of the process to the last byte of /jsontrace. */
+  secs: number;
+  /** Seconds until it listened (reading and indexing the trace). */
+  listenSecs: number;
+  bytes: number;
+  /** Peak resident memory of the trace tool (VmHWM), in MB; NaN where /proc is absent. */
+  peakRssMB: number;
+}
+
 /**
  * Runs `go tool trace -http=127.0.0.1:0 TRACE` and saves its /jsontrace (the whole trace) to
- * outPath. Go 1.25+ builds the trace tool on first use (`go tool -n` builds it into the build
- * cache and prints its path): on a fresh machine that takes a minute or two.
+ * outPath (or only counts its bytes when outPath is null). Go 1.25+ builds the trace tool on
+ * first use (`go tool -n` builds it into the build cache and prints its path): on a fresh
+ * machine that takes a minute or two; that build is not part of the time returned.
  */
-export async function fetchGoJsonTrace(tracePath: string, outPath: string, timeoutMs = 240_000): Promise<void> {
+export async function fetchGoJsonTrace(tracePath: string, outPath: string | null, timeoutMs = 240_000): Promise<GoJsonRun> {
   const exe = await new Promise<string>((res, rej) => {
     execFile("go", ["tool", "-n", "trace"], { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
       if (err !== null) rej(new Error(`go tool -n trace: ${err.message} ${stderr}`));
       else res(stdout.trim());
     });
   });
+  const t0 = process.hrtime.bigint();
+  const secsSince = () => Number(process.hrtime.bigint() - t0) / 1e9;
   const proc = spawn(exe, ["-http=127.0.0.1:0", tracePath], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, BROWSER: "true" },
   });
   try {
     const addr = await new Promise<string>((res, rej) => {
-      const t = setTimeout(() => rej(new Error("go tool trace did not start listening in time")), 60_000);
+      const t = setTimeout(() => rej(new Error("go tool trace did not start listening in time")), timeoutMs);
       let log = "";
       const rl = createInterface({ input: proc.stderr! });
       rl.on("line", (l) => {
@@ -551,19 +565,36 @@ export async function fetchGoJsonTrace(tracePath: string, outPath: string, timeo
         rej(new Error(`go tool trace exited ${code}: ${log}`));
       });
     });
-    await new Promise<void>((res, rej) => {
+    const listenSecs = secsSince();
+    const bytes = await new Promise<number>((res, rej) => {
       httpGet(`${addr}/jsontrace`, (resp) => {
         if (resp.statusCode !== 200) {
           rej(new Error(`/jsontrace: HTTP ${resp.statusCode}`));
           resp.resume();
           return;
         }
+        let n = 0;
+        resp.on("data", (c: Buffer) => (n += c.length));
+        if (outPath === null) {
+          resp.once("end", () => res(n));
+          resp.once("error", rej);
+          return;
+        }
         const out = createWriteStream(outPath);
         resp.pipe(out);
-        out.once("finish", () => res());
+        out.once("finish", () => res(n));
         out.once("error", rej);
       }).once("error", rej);
     });
+    const secs = secsSince();
+    let peakRssMB = NaN;
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
+      if (m !== null) peakRssMB = Number(m[1]) / 1024;
+    } catch {
+      // no /proc here
+    }
+    return { secs, listenSecs, bytes, peakRssMB };
   } finally {
     proc.kill();
   }
