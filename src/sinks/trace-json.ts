@@ -248,14 +248,33 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.bytes(F_ID);
     this.ensure(20);
     this.uint(track);
+    this.nameCat(nm, cat);
+    this.argsOut(args, F_STACK, stack);
+    this.close();
+  }
+
+  /** A complete ("X") slice. */
+  private sliceEv(track: number, ts: number, dur: number, nm: Uint8Array | string, cat: string, args: string, stackKey: Uint8Array, stack: Uint8Array | null): void {
+    this.next();
+    this.where(F_X, track);
+    this.bytes(F_TS);
+    this.us(ts);
+    this.bytes(F_DUR);
+    this.us(dur);
+    this.nameCat(nm, cat);
+    this.argsOut(args, stackKey, stack);
+    this.close();
+  }
+
+  /** ,"name":N,"cat":"C" (a name interned as bytes, or written as it comes). */
+  private nameCat(nm: Uint8Array | string, cat: string): void {
     this.bytes(F_NAME);
-    this.bytes(nm);
+    if (typeof nm === "string") this.str(nm);
+    else this.bytes(nm);
     this.bytes(F_CAT);
     this.raw(cat);
     this.ensure(1);
-    this.buf[this.pos++] = 34; // "
-    this.argsOut(args, F_STACK, stack);
-    this.close();
+    this.byte(34); // "
   }
 
   end(track: number, ts: number, s: OpenSlice, sgen: Generation | null, sid: number): void {
@@ -267,22 +286,10 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
       this.asyncEv(F_E, track, ts, this.name(s.name), s.cat, "", null);
       return;
     }
+    // Names of goroutine execution slices are new with each goroutine: written, not interned.
     const d = s.sinkData;
-    this.next();
-    this.where(F_X, track);
-    this.bytes(F_TS);
-    this.us(s.sinkTs);
-    this.bytes(F_DUR);
-    this.us(ts - s.sinkTs);
-    this.bytes(F_NAME);
-    this.str(s.name);
-    this.bytes(F_CAT);
-    this.raw(s.cat);
-    this.ensure(1);
-    this.buf[this.pos++] = 34;
-    if (d instanceof BeginArgs) this.argsOut(d.args, F_STACK, d.stack);
-    else this.argsOut("", F_STACK, d as Uint8Array | null);
-    this.close();
+    if (d instanceof BeginArgs) this.sliceEv(track, s.sinkTs, ts - s.sinkTs, s.name, s.cat, d.args, F_STACK, d.stack);
+    else this.sliceEv(track, s.sinkTs, ts - s.sinkTs, s.name, s.cat, "", F_STACK, d as Uint8Array | null);
   }
 
   complete(track: number, ts: number, dur: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
@@ -294,20 +301,7 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
       this.asyncEv(F_E, track, ts + dur, nm, cat, "", stack);
       return;
     }
-    this.next();
-    this.where(F_X, track);
-    this.bytes(F_TS);
-    this.us(ts);
-    this.bytes(F_DUR);
-    this.us(dur);
-    this.bytes(F_NAME);
-    this.bytes(nm);
-    this.bytes(F_CAT);
-    this.raw(cat);
-    this.ensure(1);
-    this.buf[this.pos++] = 34;
-    this.argsOut(a, F_END_STACK, stack);
-    this.close();
+    this.sliceEv(track, ts, dur, nm, cat, a, F_END_STACK, stack);
   }
 
   instant(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
@@ -322,12 +316,7 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.where(F_I, track);
     this.bytes(F_TS);
     this.us(ts);
-    this.bytes(F_NAME);
-    this.bytes(nm);
-    this.bytes(F_CAT);
-    this.raw(cat);
-    this.ensure(1);
-    this.buf[this.pos++] = 34;
+    this.nameCat(nm, cat);
     this.argsOut(a, F_STACK, stack);
     this.close();
   }
