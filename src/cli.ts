@@ -1,5 +1,11 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from "node:v8";
 import { main } from "./cli/main.js";
+
+// Memory over speed in the garbage collector's heap sizing: a conversion keeps
+// little alive (one generation), so the default growth only collects garbage
+// later. Measured: peak RSS about a third lower, no slower.
+setFlagsFromString("--optimize-for-size");
 
 // A reader that went away (| head) is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {

@@ -59,8 +59,23 @@ class Slice implements OpenSlice {
 
 class Track {
   declared = false;
-  readonly stack: Slice[] = [];
+  /**
+   * Open slices, innermost last: the first `depth` entries. Kept at their
+   * length (pop() would shrink the array, and the next push grow it again).
+   */
+  readonly stack: (Slice | null)[] = [];
+  depth = 0;
   constructor(readonly desc: TrackDesc) {}
+
+  push(s: Slice): void {
+    this.stack[this.depth++] = s;
+  }
+
+  pop(): Slice {
+    const s = this.stack[--this.depth]!;
+    this.stack[this.depth] = null;
+    return s;
+  }
 }
 
 class GInfo {
@@ -251,7 +266,7 @@ export class TimelineConverter {
   }
 
   private dropTrack(t: Track | null): void {
-    if (t !== null && t.stack.length === 0) this.tracks.delete(t.desc.uuid);
+    if (t !== null && t.depth === 0) this.tracks.delete(t.desc.uuid);
   }
 
   // ---- slices ----
@@ -274,7 +289,7 @@ export class TimelineConverter {
       s.emitted = false;
       s.dead = false;
     }
-    t.stack.push(s);
+    t.push(s);
     if (this.inWindow(ts)) {
       this.declare(t);
       this.sink.begin(t.desc.uuid, ts, s, args, sgen, sid, flowIn);
@@ -305,9 +320,8 @@ export class TimelineConverter {
 
   private close(t: Track, s: Slice | null, ts: number, sgen: Generation | null, sid: number): void {
     if (s === null || s.dead) return;
-    const st = t.stack;
-    while (st.length > 0) {
-      const top = st.pop()!;
+    while (t.depth > 0) {
+      const top = t.pop();
       top.dead = true;
       if (top.emitted && !this.windowClosed) {
         if (top === s) this.sink.end(t.desc.uuid, ts, top, sgen, sid);
@@ -371,7 +385,8 @@ export class TimelineConverter {
       if (!this.windowClosed) {
         // Slices open at the window start begin there; counters show their values.
         for (const t of this.tracks.values()) {
-          for (const s of t.stack) {
+          for (let i = 0; i < t.depth; i++) {
+            const s = t.stack[i]!;
             if (s.dead || s.emitted) continue;
             this.declare(t);
             this.sink.begin(t.desc.uuid, this.ws, s, s.args, s.sgen, s.sid, 0);
@@ -406,9 +421,8 @@ export class TimelineConverter {
       }
     }
     for (const t of this.tracks.values()) {
-      const st = t.stack;
-      while (st.length > 0) {
-        const s = st.pop()!;
+      while (t.depth > 0) {
+        const s = t.pop();
         s.dead = true;
         if (s.emitted) this.sink.end(t.desc.uuid, ts, s, null, 0);
       }
@@ -623,7 +637,7 @@ export class TimelineConverter {
       this.dropTrack(gi.assistTrack);
       const rk = `0/${id}`;
       const rt = this.regionTracks.get(rk);
-      if (rt !== undefined && rt.stack.length === 0) {
+      if (rt !== undefined && rt.depth === 0) {
         this.regionTracks.delete(rk);
         this.dropTrack(rt);
       }
@@ -762,7 +776,7 @@ export class TimelineConverter {
     if (ti.regionTracks > 0) {
       for (const [k, t] of this.regionTracks) {
         if (!k.startsWith(prefix)) continue;
-        if (t.stack.length > 0) busy = true;
+        if (t.depth > 0) busy = true;
       }
       if (busy) return;
       for (const [k, t] of this.regionTracks) {

@@ -21,7 +21,9 @@ export const enum Wire {
 export class PbWriter {
   buf: Uint8Array;
   pos = 0;
-  private readonly stack: number[] = [];
+  /** Where the open messages' length prefixes are (depth entries; an array that never shrinks). */
+  private stack = new Int32Array(16);
+  private depth = 0;
   private readonly f64 = new Float64Array(1);
   private readonly f64b = new Uint8Array(this.f64.buffer);
 
@@ -36,12 +38,12 @@ export class PbWriter {
 
   reset(): void {
     this.pos = 0;
-    this.stack.length = 0;
+    this.depth = 0;
   }
 
   /** Continues in `next` (empty): returns the buffer written so far, whole (bytes 0..pos were written). */
   swap(next: Uint8Array): Uint8Array {
-    if (this.stack.length > 0) throw new Error("PbWriter.swap inside a message");
+    if (this.depth > 0) throw new Error("PbWriter.swap inside a message");
     const b = this.buf;
     this.buf = next;
     this.pos = 0;
@@ -147,9 +149,27 @@ export class PbWriter {
   /** A string field (written even when empty, since string tables need index 0 = ""). */
   string(field: number, s: string): void {
     this.tag(field, Wire.Len);
-    if (s.length === 0) {
+    const n = s.length;
+    if (n === 0) {
       this.varint(0);
       return;
+    }
+    if (n < 0x80) {
+      // ASCII, the common case: bytes copied as they are, a one-byte length.
+      this.ensure(1 + n);
+      const b = this.buf;
+      let p = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        b[this.pos] = n;
+        this.pos = p;
+        return;
+      }
     }
     // Reserve the worst case (3 bytes per UTF-16 unit) and encode in place.
     const max = s.length * 3;
@@ -164,13 +184,18 @@ export class PbWriter {
   begin(field: number): void {
     this.tag(field, Wire.Len);
     this.ensure(2);
-    this.stack.push(this.pos);
+    if (this.depth === this.stack.length) {
+      const ns = new Int32Array(this.depth * 2);
+      ns.set(this.stack);
+      this.stack = ns;
+    }
+    this.stack[this.depth++] = this.pos;
     this.pos += 2; // reserve 2 bytes (bodies < 16 KiB need no move)
   }
 
   end(): void {
-    const at = this.stack.pop();
-    if (at === undefined) throw new Error("PbWriter.end without begin");
+    if (this.depth === 0) throw new Error("PbWriter.end without begin");
+    const at = this.stack[--this.depth]!;
     const len = this.pos - at - 2;
     this.patchLen(at, 2, len);
   }
