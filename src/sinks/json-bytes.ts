@@ -95,8 +95,16 @@ export class JsonBytes {
     }
   }
 
-  /** A non-negative integer below 2^53 (room for 20 bytes ensured by the caller). */
+  /**
+   * A non-negative integer below 2^53 (room for 20 bytes ensured by the
+   * caller). Anything else (a damaged trace's IDs can be any uint64, or -1)
+   * goes through String(): the digits below would not fit.
+   */
   protected uint(v: number): void {
+    if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) {
+      this.raw(String(v));
+      return;
+    }
     if (v < 1e9) {
       this.u32(v | 0);
       return;

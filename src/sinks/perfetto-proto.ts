@@ -187,7 +187,8 @@ export class PerfettoProtoSink implements TimelineSink {
         iw.uint(3, 1);
         iw.uint(4, pc);
         iw.uint(5, pathId);
-        iw.uint(6, line);
+        // line_number is a uint32: a damaged trace's line outside it (-1 is 2^64-1) is unknown (0), not truncated.
+        iw.uint(6, line > 0 && line <= 0xffffffff ? line : 0);
         iw.end();
       }
       ids.push(fid);

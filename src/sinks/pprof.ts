@@ -25,6 +25,17 @@ const enum P {
   Period = 12,
 }
 
+/**
+ * The largest double that is an int64 (2^63 - 1024). int64 fields saturate
+ * there: a damaged trace's times can exceed 2^63 ns, and a varint of such a
+ * value would be read back as a negative int64.
+ */
+const I64_MAX = 2 ** 63 - 1024;
+
+function i64(v: number): number {
+  return v > I64_MAX ? I64_MAX : v;
+}
+
 /** Encodes a profile incrementally into protobuf bytes. */
 export class PprofEncoder {
   readonly pb = new PbWriter(1 << 16);
@@ -110,8 +121,8 @@ export class PprofEncoder {
 
   /** Profile start (wall clock, ns since the epoch) and duration: go tool pprof shows them. */
   times(timeNanos: number | null, durationNanos: number): void {
-    if (timeNanos !== null && timeNanos > 0) this.pb.uint(9, Math.round(timeNanos));
-    if (durationNanos > 0) this.pb.uint(10, Math.round(durationNanos));
+    if (timeNanos !== null && timeNanos > 0) this.pb.uint(9, i64(Math.round(timeNanos)));
+    if (durationNanos > 0) this.pb.uint(10, i64(Math.round(durationNanos)));
   }
 
   /** Writes one sample (values in the order of the sample types). */
@@ -143,8 +154,8 @@ export class PprofEncoder {
     const pb = this.pb;
     pb.begin(P.Sample);
     pb.packed(1, ids);
-    this.vals[0] = v0;
-    this.vals[1] = v1;
+    this.vals[0] = i64(v0);
+    this.vals[1] = i64(v1);
     pb.packed(2, this.vals);
     if (lk !== 0) label(pb, lk, lg);
     if (ltk !== 0) label(pb, ltk, ltv);
