@@ -1,16 +1,7 @@
-import { readFileSync } from "node:fs";
 import { FORMATS } from "./formats.js";
+import { VERSION } from "./version.js";
 
-function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-    return pkg.version;
-  } catch {
-    return "unknown";
-  }
-}
-
-export const VERSION = readVersion();
+export { VERSION };
 
 export function helpText(): string {
   const w = Math.max(...FORMATS.map((f) => f.name.length));

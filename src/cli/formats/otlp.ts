@@ -6,7 +6,7 @@ import { TraceError } from "../../decode/errors.js";
 import { OtlpJsonWriter } from "../../sinks/otlp-json.js";
 import { OtlpPushSink, resolveEndpoint } from "../../sinks/otlp.js";
 import type { Format, FormatContext } from "../format.js";
-import { VERSION } from "../help.js";
+import { VERSION } from "../version.js";
 import { UsageError } from "../options.js";
 import { Output } from "../output.js";
 
