@@ -6,7 +6,9 @@
 // go tool trace needs gigabytes per 10 MB) for the viewer table: time and
 // output size of our Perfetto JSON and protobuf against the JSON that
 // `go tool trace` serves its viewer at /jsontrace.
-// Usage: npm run bench [-- --size MB] [--viewer-size MB] [--keep DIR]
+// Each measurement of the first trace is the median of --reps runs (3),
+// interleaved; the doubled trace is run once (it is there for memory).
+// Usage: npm run bench [-- --size MB] [--viewer-size MB] [--reps N] [--keep DIR]
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
@@ -24,6 +26,7 @@ const opt = (name: string, def: string) => {
 };
 const sizeMB = Number(opt("--size", "100"));
 const viewerMB = Number(opt("--viewer-size", "30"));
+const reps = Math.max(1, Number(opt("--reps", "3")));
 const dir = resolve(opt("--keep", join(ROOT, "bench", "out")));
 mkdirSync(dir, { recursive: true });
 
@@ -74,17 +77,24 @@ const decode = join(ROOT, "dist", "bench", "decode.js");
 const have = (f: string) => FORMATS.some((x) => x.name === f);
 const rows: Row[] = [];
 
-function run(trace: string, label: string, double: boolean) {
+interface Job {
+  what: string;
+  argv: string[];
+  base?: string;
+}
+
+/**
+ * Measures every job on `trace`, `reps` times over, interleaved (each round
+ * runs every job once), so that a slow spell of a shared machine hits all of
+ * them alike; keeps the median wall time and the largest peak RSS.
+ */
+function run(trace: string, label: string, double: boolean, reps: number) {
   const bytes = statSync(trace).size;
-  const go = measure([goreader, trace]);
-  const events = Number(go.out.trim());
-  rows.push({ what: "Go reader (x/exp/trace)", trace: label, secs: go.secs, rssMB: go.rssMB, events, bytes });
-  const ours = measure([process.execPath, decode, trace]);
-  rows.push({ what: "ours: decode only", trace: label, secs: ours.secs, rssMB: ours.rssMB, events: Number(ours.out.trim()), bytes, base: "Go reader (x/exp/trace)" });
-  if (!double) {
-    const gt = measure(["go", "tool", "trace", "-pprof=sync", trace]);
-    rows.push({ what: "go tool trace -pprof=sync", trace: label, secs: gt.secs, rssMB: gt.rssMB, events, bytes });
-  }
+  const jobs: Job[] = [
+    { what: "Go reader (x/exp/trace)", argv: [goreader, trace] },
+    { what: "ours: decode only", argv: [process.execPath, decode, trace], base: "Go reader (x/exp/trace)" },
+  ];
+  if (!double) jobs.push({ what: "go tool trace -pprof=sync", argv: ["go", "tool", "trace", "-pprof=sync", trace] });
   for (const f of ["pprof-sync", "perfetto", "perfetto-proto", "otlp-json"]) {
     if (!have(f)) {
       console.error(`(--to ${f} is not available in this build: skipped)`);
@@ -93,27 +103,42 @@ function run(trace: string, label: string, double: boolean) {
     if (double && f === "otlp-json") continue;
     // Outputs go to /dev/null: the cost of producing them is measured, not the disk (JSON of a
     // 100 MB trace is several GB).
-    const m = measure([process.execPath, cli, trace, "--to", f, "-q", "-o", "/dev/null"]);
-    rows.push({
+    jobs.push({
       what: `ours: --to ${f}`,
-      trace: label,
-      secs: m.secs,
-      rssMB: m.rssMB,
-      events,
-      bytes,
+      argv: [process.execPath, cli, trace, "--to", f, "-q", "-o", "/dev/null"],
       base: f === "pprof-sync" ? "go tool trace -pprof=sync" : "Go reader (x/exp/trace)",
     });
   }
+  const secs: number[][] = jobs.map(() => []);
+  const rss = jobs.map(() => 0);
+  let events = 0;
+  for (let rep = 0; rep < reps; rep++) {
+    console.error(`${label}: round ${rep + 1} of ${reps} ...`);
+    jobs.forEach((j, i) => {
+      const m = measure(j.argv);
+      secs[i]!.push(m.secs);
+      rss[i] = Math.max(rss[i]!, m.rssMB);
+      if (i === 0) events = Number(m.out.trim());
+      if (i === 1 && Number(m.out.trim()) !== events) throw new Error(`decode-only read ${m.out.trim()} events, Go's reader ${events}`);
+    });
+  }
+  jobs.forEach((j, i) => {
+    const v = secs[i]!.slice().sort((x, y) => x - y);
+    const row: Row = { what: j.what, trace: label, secs: v[(v.length - 1) >> 1]!, rssMB: rss[i]!, events, bytes };
+    if (j.base !== undefined) row.base = j.base;
+    rows.push(row);
+  });
 }
 
 const t1 = genTrace(sizeMB);
-run(t1, `${sizeMB} MB`, false);
+run(t1, `${sizeMB} MB`, false, reps);
 const t2 = genTrace(sizeMB * 2);
-run(t2, `${sizeMB * 2} MB`, true);
+run(t2, `${sizeMB * 2} MB`, true, 1);
 
 const find = (what: string, trace: string) => rows.find((r) => r.what === what && r.trace === trace);
 const lines = [
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${sh("go", ["version"]).out.trim()}`,
+  `Wall time: median of ${reps} interleaved runs on the ${sizeMB} MB trace, one run on the ${sizeMB * 2} MB one; peak RSS: the largest.`,
   "",
   "| trace | tool | wall s | events/s | MB/s | peak RSS MB | time vs Go | RSS vs Go |",
   "|---|---|---|---|---|---|---|---|",
