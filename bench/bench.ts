@@ -6,8 +6,9 @@
 // go tool trace needs gigabytes per 10 MB) for the viewer table: time and
 // output size of our Perfetto JSON and protobuf against the JSON that
 // `go tool trace` serves its viewer at /jsontrace.
-// Each measurement of the first trace is the median of --reps runs (3),
-// interleaved; the doubled trace is run once (it is there for memory).
+// Each measurement of the first trace is the median of --reps rounds (3),
+// each ratio the median of ratios to a run of its base just before (see
+// run()); the doubled trace is run once (it is there for memory).
 // Usage: npm run bench [-- --size MB] [--viewer-size MB] [--reps N] [--keep DIR]
 
 import { spawnSync } from "node:child_process";
@@ -48,6 +49,10 @@ interface Row {
   events: number;
   bytes: number;
   base?: string;
+  /** Median over rounds of base time / this time (> 1: faster than the base). */
+  speedup?: number;
+  /** Median over rounds of base peak RSS / this one. */
+  memRatio?: number;
 }
 
 /** Runs a command under /usr/bin/time; returns wall seconds, peak RSS and stdout. */
@@ -80,21 +85,27 @@ const rows: Row[] = [];
 interface Job {
   what: string;
   argv: string[];
-  base?: string;
+  /** The job it is compared with: measured again right before it, in every round. */
+  base?: Job;
 }
 
+const median = (v: number[]) => {
+  const w = v.slice().sort((x, y) => x - y);
+  return w.length % 2 === 1 ? w[w.length >> 1]! : (w[w.length / 2 - 1]! + w[w.length / 2]!) / 2;
+};
+
 /**
- * Measures every job on `trace`, `reps` times over, interleaved (each round
- * runs every job once), so that a slow spell of a shared machine hits all of
- * them alike; keeps the median wall time and the largest peak RSS.
+ * Measures every job on `trace`, `reps` rounds over. A job compared with a
+ * base runs right after its own run of the base, so that each ratio compares
+ * two runs a few seconds apart (a shared machine's speed drifts over
+ * minutes); the ratio reported is the median of the rounds' ratios, the time
+ * the median time, the peak RSS the largest.
  */
 function run(trace: string, label: string, double: boolean, reps: number) {
   const bytes = statSync(trace).size;
-  const jobs: Job[] = [
-    { what: "Go reader (x/exp/trace)", argv: [goreader, trace] },
-    { what: "ours: decode only", argv: [process.execPath, decode, trace], base: "Go reader (x/exp/trace)" },
-  ];
-  if (!double) jobs.push({ what: "go tool trace -pprof=sync", argv: ["go", "tool", "trace", "-pprof=sync", trace] });
+  const goReader: Job = { what: "Go reader (x/exp/trace)", argv: [goreader, trace] };
+  const goTool: Job = { what: "go tool trace -pprof=sync", argv: ["go", "tool", "trace", "-pprof=sync", trace] };
+  const jobs: Job[] = [{ what: "ours: decode only", argv: [process.execPath, decode, trace], base: goReader }];
   for (const f of ["pprof-sync", "perfetto", "perfetto-proto", "otlp-json"]) {
     if (!have(f)) {
       console.error(`(--to ${f} is not available in this build: skipped)`);
@@ -106,28 +117,42 @@ function run(trace: string, label: string, double: boolean, reps: number) {
     jobs.push({
       what: `ours: --to ${f}`,
       argv: [process.execPath, cli, trace, "--to", f, "-q", "-o", "/dev/null"],
-      base: f === "pprof-sync" ? "go tool trace -pprof=sync" : "Go reader (x/exp/trace)",
+      base: f === "pprof-sync" && !double ? goTool : goReader,
     });
   }
-  const secs: number[][] = jobs.map(() => []);
-  const rss = jobs.map(() => 0);
-  let events = 0;
+  const all = [goReader, ...(double ? [] : [goTool]), ...jobs];
+  const secs = new Map<Job, number[]>(all.map((j) => [j, []]));
+  const rss = new Map<Job, number>(all.map((j) => [j, 0]));
+  const ratios = new Map<Job, number[]>(jobs.map((j) => [j, []]));
+  const rssRatios = new Map<Job, number[]>(jobs.map((j) => [j, []]));
+  let events = -1;
+  const once = (j: Job) => {
+    const m = measure(j.argv);
+    secs.get(j)!.push(m.secs);
+    rss.set(j, Math.max(rss.get(j)!, m.rssMB));
+    const n = Number(m.out.trim());
+    if (j === goReader) events = n;
+    else if (j === jobs[0] && n !== events) throw new Error(`decode-only read ${n} events, Go's reader ${events}`);
+    return m;
+  };
   for (let rep = 0; rep < reps; rep++) {
     console.error(`${label}: round ${rep + 1} of ${reps} ...`);
-    jobs.forEach((j, i) => {
-      const m = measure(j.argv);
-      secs[i]!.push(m.secs);
-      rss[i] = Math.max(rss[i]!, m.rssMB);
-      if (i === 0) events = Number(m.out.trim());
-      if (i === 1 && Number(m.out.trim()) !== events) throw new Error(`decode-only read ${m.out.trim()} events, Go's reader ${events}`);
-    });
+    for (const j of jobs) {
+      const b = once(j.base!);
+      const m = once(j);
+      ratios.get(j)!.push(b.secs / m.secs);
+      rssRatios.get(j)!.push(b.rssMB / m.rssMB);
+    }
   }
-  jobs.forEach((j, i) => {
-    const v = secs[i]!.slice().sort((x, y) => x - y);
-    const row: Row = { what: j.what, trace: label, secs: v[(v.length - 1) >> 1]!, rssMB: rss[i]!, events, bytes };
-    if (j.base !== undefined) row.base = j.base;
+  for (const j of all) {
+    const row: Row = { what: j.what, trace: label, secs: median(secs.get(j)!), rssMB: rss.get(j)!, events, bytes };
+    if (j.base !== undefined) {
+      row.base = j.base.what;
+      row.speedup = median(ratios.get(j)!);
+      row.memRatio = median(rssRatios.get(j)!);
+    }
     rows.push(row);
-  });
+  }
 }
 
 const t1 = genTrace(sizeMB);
@@ -135,20 +160,18 @@ run(t1, `${sizeMB} MB`, false, reps);
 const t2 = genTrace(sizeMB * 2);
 run(t2, `${sizeMB * 2} MB`, true, 1);
 
-const find = (what: string, trace: string) => rows.find((r) => r.what === what && r.trace === trace);
 const lines = [
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${sh("go", ["version"]).out.trim()}`,
-  `Wall time: median of ${reps} interleaved runs on the ${sizeMB} MB trace, one run on the ${sizeMB * 2} MB one; peak RSS: the largest.`,
+  `Wall time: median of ${reps} rounds on the ${sizeMB} MB trace, one on the ${sizeMB * 2} MB one; ratios: median of each round's ratio to a run of the base just before; peak RSS: the largest.`,
   "",
   "| trace | tool | wall s | events/s | MB/s | peak RSS MB | time vs Go | RSS vs Go |",
   "|---|---|---|---|---|---|---|---|",
 ];
 for (const r of rows) {
-  const base = r.base !== undefined ? find(r.base, r.trace) : undefined;
-  const ratio = (a: number, b: number, more: string, less: string) =>
-    a >= b ? `${(a / b).toFixed(2)}x ${more}` : `${(b / a).toFixed(2)}x ${less}`;
-  const tr = base !== undefined ? ratio(base.secs, r.secs, "faster", "slower") : "";
-  const mr = base !== undefined ? ratio(base.rssMB, r.rssMB, "less", "more") : "";
+  const ratio = (x: number, more: string, less: string) => (x >= 1 ? `${x.toFixed(2)}x ${more}` : `${(1 / x).toFixed(2)}x ${less}`);
+  const vs = r.base !== undefined ? ` than ${r.base === "go tool trace -pprof=sync" ? "go tool trace" : "Go's reader"}` : "";
+  const tr = r.speedup !== undefined ? ratio(r.speedup, "faster", "slower") + vs : "";
+  const mr = r.memRatio !== undefined ? ratio(r.memRatio, "less", "more") : "";
   lines.push(
     `| ${r.trace} | ${r.what} | ${r.secs.toFixed(2)} | ${(r.events / r.secs / 1e6).toFixed(2)} M | ${(r.bytes / 1e6 / r.secs).toFixed(1)} | ${r.rssMB.toFixed(0)} | ${tr} | ${mr} |`,
   );
