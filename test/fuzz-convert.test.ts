@@ -410,7 +410,7 @@ describe("fuzz the converters", () => {
     }
   });
 
-  test(`${CASES} mutated and generated traces through every converter: no crash, no hang, valid outputs`, { timeout: 900_000 }, async (t) => {
+  test(`${CASES} mutated and generated traces through every converter: no crash, no hang, valid outputs`, { timeout: Math.max(900_000, CASES * 500) }, async (t) => {
     const c = corpus();
     assert.ok(c.length > 0, "no fixtures to mutate");
     const r = new Rand(SEED);

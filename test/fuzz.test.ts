@@ -33,7 +33,7 @@ describe("fuzz", () => {
     }
   });
 
-  test(`${CASES} mutated and generated traces: no crash, no hang, bounded memory`, { timeout: 900_000 }, () => {
+  test(`${CASES} mutated and generated traces: no crash, no hang, bounded memory`, { timeout: Math.max(900_000, CASES * 30) }, () => {
     const c = corpus();
     assert.ok(c.length > 0, "no fixtures to mutate");
     const r = new Rand(SEED);
@@ -50,7 +50,7 @@ describe("fuzz", () => {
     assert.ok(grown < 512 * 1024 * 1024, `heap grew by ${(grown / 1e6).toFixed(0)} MB`);
   });
 
-  test(`${SALVAGE_CASES} cases with salvage: no crash or hang, same complete generations, ordered recovery`, { timeout: 900_000 }, () => {
+  test(`${SALVAGE_CASES} cases with salvage: no crash or hang, same complete generations, ordered recovery`, { timeout: Math.max(900_000, SALVAGE_CASES * 60) }, () => {
     const c = corpus();
     const r = new Rand(SEED ^ 0x5a5a5a5a);
     for (let i = 0; i < SALVAGE_CASES; i++) {

@@ -4,7 +4,8 @@ import type { DriveResult } from "../../convert/drive.js";
 import { SpanBuilder, traceResourceAttrs, type SpanAttr, type SpanRec } from "../../convert/spans.js";
 import { TraceError } from "../../decode/errors.js";
 import { OtlpJsonWriter } from "../../sinks/otlp-json.js";
-import { OtlpPushSink, resolveEndpoint } from "../../sinks/otlp.js";
+// The push sink (and the OpenTelemetry SDK under it, ~150 ms to load) is imported only by --to otlp.
+import type { OtlpPushSink } from "../../sinks/otlp.js";
 import type { Format, FormatContext } from "../format.js";
 import { VERSION } from "../version.js";
 import { UsageError } from "../options.js";
@@ -133,6 +134,7 @@ export const formats: Format[] = [
     ext: ".unsent.otlp.json",
     writesOutput: false,
     async run(ctx) {
+      const { OtlpPushSink, resolveEndpoint } = await import("../../sinks/otlp.js");
       let url: string;
       try {
         url = resolveEndpoint(ctx.opts.endpoint);
