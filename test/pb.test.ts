@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PbWriter } from "../src/sinks/pb.js";
+import { PbWriter, putFixed64, putVarint } from "../src/sinks/pb.js";
 
 function hex(w: PbWriter): string {
   return Buffer.from(w.bytes()).toString("hex");
@@ -43,4 +43,19 @@ test("strings and nested messages patch their lengths: padded when short, shifte
   assert.equal(b.subarray(19, 23).toString("hex"), "0aa09c01");
   w.packed(5, [1, 300]);
   assert.equal(Buffer.from(w.bytes()).subarray(19 + 20004).toString("hex"), "2a830001ac02");
+});
+
+test("putVarint and putFixed64 write what PbWriter's varint and fixed64 write", () => {
+  for (const v of [0, 1, 127, 128, 300, 16383, 16384, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 35 + 7, 2 ** 53 - 1]) {
+    const w = new PbWriter(16);
+    w.varint(v);
+    const b = new Uint8Array(16);
+    const n = putVarint(b, 0, v);
+    assert.deepEqual(b.subarray(0, n), w.bytes(), `varint ${v}`);
+    const f = new PbWriter(16);
+    f.fixed64(1, v);
+    const g = new Uint8Array(16);
+    assert.equal(putFixed64(g, 0, v), 8);
+    assert.deepEqual(g.subarray(0, 8), f.bytes().subarray(1), `fixed64 ${v}`);
+  }
 });

@@ -18,6 +18,34 @@ export const enum Wire {
   I32 = 5,
 }
 
+/**
+ * Writes the unsigned varint v (0 <= v < 2^64; exact below 2^53) at b[p]
+ * (room for 10 bytes ensured by the caller); returns the position after it.
+ */
+export function putVarint(b: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v = v >= 0x100000000 ? Math.floor(v / 128) : v >>> 7;
+  }
+  b[p++] = v;
+  return p;
+}
+
+/** Writes v (0 <= v < 2^53) as 8 little-endian bytes at b[p]; returns the position after them. */
+export function putFixed64(b: Uint8Array, p: number, v: number): number {
+  const lo = v % 0x100000000;
+  const hi = Math.floor(v / 0x100000000);
+  b[p] = lo & 0xff;
+  b[p + 1] = (lo >>> 8) & 0xff;
+  b[p + 2] = (lo >>> 16) & 0xff;
+  b[p + 3] = lo >>> 24;
+  b[p + 4] = hi & 0xff;
+  b[p + 5] = (hi >>> 8) & 0xff;
+  b[p + 6] = (hi >>> 16) & 0xff;
+  b[p + 7] = hi >>> 24;
+  return p + 8;
+}
+
 export class PbWriter {
   buf: Uint8Array;
   pos = 0;
@@ -50,7 +78,8 @@ export class PbWriter {
     return b;
   }
 
-  private ensure(n: number): void {
+  /** Makes room for n more bytes (for callers writing into `buf` at `pos` themselves). */
+  ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = Math.max(64, this.buf.length * 2);
     while (size < this.pos + n) size *= 2;
@@ -66,14 +95,7 @@ export class PbWriter {
       return;
     }
     this.ensure(10);
-    const b = this.buf;
-    let p = this.pos;
-    while (v >= 0x80) {
-      b[p++] = (v & 0x7f) | 0x80;
-      v = v >= 0x100000000 ? Math.floor(v / 128) : v >>> 7;
-    }
-    b[p++] = v;
-    this.pos = p;
+    this.pos = putVarint(this.buf, this.pos, v);
   }
 
   private negVarint(v: number): void {
@@ -128,13 +150,7 @@ export class PbWriter {
   fixed64(field: number, v: number): void {
     this.tag(field, Wire.I64);
     this.ensure(8);
-    const lo = v % 0x100000000;
-    const hi = Math.floor(v / 0x100000000);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < 4; i++) b[p++] = (lo >>> (8 * i)) & 0xff;
-    for (let i = 0; i < 4; i++) b[p++] = (hi >>> (8 * i)) & 0xff;
-    this.pos = p;
+    this.pos = putFixed64(this.buf, this.pos, v);
   }
 
   /** Length-delimited raw bytes. */

@@ -11,7 +11,7 @@
 import type { Generation } from "../decode/generation.js";
 import { GROUP_NAMES, type Args, type OpenSlice, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
 import { ChunkRecycler, type BytesWriter } from "./chunks.js";
-import { PbWriter } from "./pb.js";
+import { PbWriter, putFixed64, putVarint } from "./pb.js";
 
 /** Output is handed over in chunks of at least this many bytes (Output's own buffer size). */
 const CHUNK = 1 << 20;
@@ -268,6 +268,10 @@ export class PerfettoProtoSink implements TimelineSink {
     const cs = this.callstack(sgen, sid);
     // Annotation names are interned while writing: write them into iw first too.
     if (args !== null) for (let i = 0; i < args.n; i++) this.intern(this.anames, ID_DEBUG_ANNOTATION_NAMES, args.keys[i]!, false);
+    if (args === null && this.iw.pos === 0 && !this.firstPacket) {
+      this.shortTrackEvent(type, track, ts, nameId, catId, cs, flowOut, flowIn);
+      return;
+    }
     this.beginPacket(ts);
     const w = this.w;
     w.begin(P_TRACK_EVENT);
@@ -281,6 +285,62 @@ export class PerfettoProtoSink implements TimelineSink {
     if (flowIn !== 0) w.fixed64(TE_TERMINATING_FLOW_IDS, flowIn);
     w.end();
     this.endPacket();
+  }
+
+  /**
+   * The common packet (nothing to intern, no annotations), written byte by
+   * byte: the same fields as beginPacket + trackEvent + endPacket write, in
+   * the same order, with one-byte lengths (the packet is at most ~75 bytes).
+   */
+  private shortTrackEvent(type: number, track: number, ts: number, nameId: number, catId: number, cs: number, flowOut: number, flowIn: number): void {
+    const w = this.w;
+    w.ensure(96);
+    const b = w.buf;
+    let p = w.pos;
+    b[p] = 0x0a; // TracePacket (field 1 of Trace), length below
+    const outer = p + 1;
+    p += 2;
+    b[p++] = 0x40; // timestamp
+    p = putVarint(b, p, ts < 0 ? 0 : ts);
+    b[p++] = 0x50; // trusted_packet_sequence_id
+    b[p++] = SEQ;
+    b[p++] = 0x68; // sequence_flags
+    b[p++] = this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE;
+    this.clear = false;
+    b[p] = 0x5a; // track_event, length below
+    const inner = p + 1;
+    p += 2;
+    b[p++] = 0x48; // type
+    b[p++] = type;
+    b[p++] = 0x58; // track_uuid
+    p = putVarint(b, p, track);
+    if (nameId !== 0) {
+      b[p++] = 0x50; // name_iid
+      p = putVarint(b, p, nameId);
+    }
+    if (catId !== 0) {
+      b[p++] = 0x18; // category_iids
+      p = putVarint(b, p, catId);
+    }
+    if (cs !== 0) {
+      b[p++] = 0xc0; // callstack_iid (field 56)
+      b[p++] = 0x03;
+      p = putVarint(b, p, cs);
+    }
+    if (flowOut !== 0) {
+      b[p++] = 0xf9; // flow_ids (field 47, fixed64)
+      b[p++] = 0x02;
+      p = putFixed64(b, p, flowOut);
+    }
+    if (flowIn !== 0) {
+      b[p++] = 0x81; // terminating_flow_ids (field 48, fixed64)
+      b[p++] = 0x03;
+      p = putFixed64(b, p, flowIn);
+    }
+    b[inner] = p - inner - 1;
+    b[outer] = p - outer - 1;
+    w.pos = p;
+    if (p >= CHUNK) this.spill();
   }
 
   track(t: TrackDesc): void {
@@ -341,6 +401,37 @@ export class PerfettoProtoSink implements TimelineSink {
   }
 
   counter(track: number, ts: number, value: number): void {
+    if (!this.firstPacket && value >= 0) {
+      const w = this.w;
+      w.ensure(64);
+      const b = w.buf;
+      let p = w.pos;
+      b[p] = 0x0a; // TracePacket, length below
+      const outer = p + 1;
+      p += 2;
+      b[p++] = 0x40; // timestamp
+      p = putVarint(b, p, ts < 0 ? 0 : ts);
+      b[p++] = 0x50; // trusted_packet_sequence_id
+      b[p++] = SEQ;
+      b[p++] = 0x68; // sequence_flags
+      b[p++] = this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE;
+      this.clear = false;
+      b[p] = 0x5a; // track_event, length below
+      const inner = p + 1;
+      p += 2;
+      b[p++] = 0x48; // type
+      b[p++] = TYPE_COUNTER;
+      b[p++] = 0x58; // track_uuid
+      p = putVarint(b, p, track);
+      b[p++] = 0xf0; // counter_value (field 30)
+      b[p++] = 0x01;
+      p = putVarint(b, p, value);
+      b[inner] = p - inner - 1;
+      b[outer] = p - outer - 1;
+      w.pos = p;
+      if (p >= CHUNK) this.spill();
+      return;
+    }
     this.beginPacket(ts);
     const w = this.w;
     w.begin(P_TRACK_EVENT);
