@@ -293,27 +293,8 @@ export class PerfettoProtoSink implements TimelineSink {
    * the same order, with one-byte lengths (the packet is at most ~75 bytes).
    */
   private shortTrackEvent(type: number, track: number, ts: number, nameId: number, catId: number, cs: number, flowOut: number, flowIn: number): void {
-    const w = this.w;
-    w.ensure(96);
-    const b = w.buf;
-    let p = w.pos;
-    b[p] = 0x0a; // TracePacket (field 1 of Trace), length below
-    const outer = p + 1;
-    p += 2;
-    b[p++] = 0x40; // timestamp
-    p = putVarint(b, p, ts < 0 ? 0 : ts);
-    b[p++] = 0x50; // trusted_packet_sequence_id
-    b[p++] = SEQ;
-    b[p++] = 0x68; // sequence_flags
-    b[p++] = this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE;
-    this.clear = false;
-    b[p] = 0x5a; // track_event, length below
-    const inner = p + 1;
-    p += 2;
-    b[p++] = 0x48; // type
-    b[p++] = type;
-    b[p++] = 0x58; // track_uuid
-    p = putVarint(b, p, track);
+    let p = this.shortHead(ts, type, track);
+    const b = this.w.buf; // after shortHead: its ensure() may have replaced the buffer
     if (nameId !== 0) {
       b[p++] = 0x50; // name_iid
       p = putVarint(b, p, nameId);
@@ -337,8 +318,47 @@ export class PerfettoProtoSink implements TimelineSink {
       b[p++] = 0x03;
       p = putFixed64(b, p, flowIn);
     }
-    b[inner] = p - inner - 1;
-    b[outer] = p - outer - 1;
+    this.shortEnd(p);
+  }
+
+  /** Where shortHead left the one-byte lengths of the packet and of its track_event. */
+  private outerLen = 0;
+  private innerLen = 0;
+
+  /**
+   * Starts a short packet in place (room for 96 bytes): its timestamp and
+   * sequence fields, then a track_event with its type and track; returns the
+   * position after them. shortEnd(p) closes both.
+   */
+  private shortHead(ts: number, type: number, track: number): number {
+    const w = this.w;
+    w.ensure(96);
+    const b = w.buf;
+    let p = w.pos;
+    b[p] = 0x0a; // TracePacket (field 1 of Trace)
+    this.outerLen = p + 1;
+    p += 2;
+    b[p++] = 0x40; // timestamp
+    p = putVarint(b, p, ts < 0 ? 0 : ts);
+    b[p++] = 0x50; // trusted_packet_sequence_id
+    b[p++] = SEQ;
+    b[p++] = 0x68; // sequence_flags
+    b[p++] = this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE;
+    this.clear = false;
+    b[p] = 0x5a; // track_event
+    this.innerLen = p + 1;
+    p += 2;
+    b[p++] = 0x48; // type
+    b[p++] = type;
+    b[p++] = 0x58; // track_uuid
+    return putVarint(b, p, track);
+  }
+
+  private shortEnd(p: number): void {
+    const w = this.w;
+    const b = w.buf;
+    b[this.innerLen] = p - this.innerLen - 1;
+    b[this.outerLen] = p - this.outerLen - 1;
     w.pos = p;
     if (p >= CHUNK) this.spill();
   }
@@ -402,34 +422,11 @@ export class PerfettoProtoSink implements TimelineSink {
 
   counter(track: number, ts: number, value: number): void {
     if (!this.firstPacket && value >= 0) {
-      const w = this.w;
-      w.ensure(64);
-      const b = w.buf;
-      let p = w.pos;
-      b[p] = 0x0a; // TracePacket, length below
-      const outer = p + 1;
-      p += 2;
-      b[p++] = 0x40; // timestamp
-      p = putVarint(b, p, ts < 0 ? 0 : ts);
-      b[p++] = 0x50; // trusted_packet_sequence_id
-      b[p++] = SEQ;
-      b[p++] = 0x68; // sequence_flags
-      b[p++] = this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE;
-      this.clear = false;
-      b[p] = 0x5a; // track_event, length below
-      const inner = p + 1;
-      p += 2;
-      b[p++] = 0x48; // type
-      b[p++] = TYPE_COUNTER;
-      b[p++] = 0x58; // track_uuid
-      p = putVarint(b, p, track);
+      let p = this.shortHead(ts, TYPE_COUNTER, track);
+      const b = this.w.buf;
       b[p++] = 0xf0; // counter_value (field 30)
       b[p++] = 0x01;
-      p = putVarint(b, p, value);
-      b[inner] = p - inner - 1;
-      b[outer] = p - outer - 1;
-      w.pos = p;
-      if (p >= CHUNK) this.spill();
+      this.shortEnd(putVarint(b, p, value));
       return;
     }
     this.beginPacket(ts);
