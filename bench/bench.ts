@@ -12,7 +12,7 @@
 // Usage: npm run bench [-- --size MB] [--viewer-size MB] [--reps N] [--keep DIR]
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,6 +78,11 @@ const b = sh("go", ["build", "-o", goreader, "."], join(ROOT, "bench", "goreader
 if (!b.ok) throw new Error(b.err);
 
 const cli = join(ROOT, "dist", "src", "cli.js");
+/** The command as an installed trace-convert runs it: node with the options of the script's #! line. */
+const cliArgv = (() => {
+  const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(readFileSync(cli, "utf8").split("\n", 1)[0]!);
+  return [process.execPath, ...(m === null ? [] : m[1]!.trim().split(/\s+/)), cli];
+})();
 const decode = join(ROOT, "dist", "bench", "decode.js");
 const have = (f: string) => FORMATS.some((x) => x.name === f);
 const rows: Row[] = [];
@@ -116,7 +121,7 @@ function run(trace: string, label: string, double: boolean, reps: number) {
     // 100 MB trace is several GB).
     jobs.push({
       what: `ours: --to ${f}`,
-      argv: [process.execPath, cli, trace, "--to", f, "-q", "-o", "/dev/null"],
+      argv: [...cliArgv, trace, "--to", f, "-q", "-o", "/dev/null"],
       base: f === "pprof-sync" && !double ? goTool : goReader,
     });
   }
@@ -193,7 +198,7 @@ for (const [f, ext] of [
   ["perfetto-proto", "pftrace"],
 ] as const) {
   const out = join(dir, `viewer.${ext}`);
-  const m = measure([process.execPath, cli, t3, "--to", f, "-q", "-o", out]);
+  const m = measure([...cliArgv, t3, "--to", f, "-q", "-o", out]);
   vrows.push({ what: `ours: --to ${f}`, secs: m.secs, bytes: statSync(out).size, rssMB: m.rssMB });
   rmSync(out, { force: true });
 }

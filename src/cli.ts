@@ -1,11 +1,12 @@
-#!/usr/bin/env node
-import { setFlagsFromString } from "node:v8";
+#!/usr/bin/env -S node --optimize-for-size
+// --optimize-for-size (in the line above, so that V8 starts with it): memory
+// over speed in the garbage collector's heap sizing. A conversion keeps little
+// alive (one generation), so the default growth only collects garbage later.
+// Measured: peak RSS about a third lower, no slower. Not set at run time with
+// v8.setFlagsFromString: changing it after start made about 3 runs in 100
+// deadlock at exit (a background compile job waiting for a GC that the
+// exiting main thread never ran).
 import { main } from "./cli/main.js";
-
-// Memory over speed in the garbage collector's heap sizing: a conversion keeps
-// little alive (one generation), so the default growth only collects garbage
-// later. Measured: peak RSS about a third lower, no slower.
-setFlagsFromString("--optimize-for-size");
 
 // A reader that went away (| head) is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {

@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { describe, test, after } from "node:test";
-import { FIXTURES, loadManifest, parsedPath, readMaybeGz, runCLI, walkBatches } from "./helpers.js";
+import { CLI, FIXTURES, loadManifest, parsedPath, readMaybeGz, runCLI, walkBatches } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "tc-cli-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -28,6 +29,19 @@ describe("command line", () => {
     assert.equal(r.status, 0);
     const pkg = JSON.parse(readFileSync(join(FIXTURES, "..", "package.json"), "utf8")) as { version: string };
     assert.equal(r.stdout.toString().trim(), `trace-convert ${pkg.version}`);
+  });
+  test("the command's V8 options are in its #! line, never set at run time", () => {
+    // v8.setFlagsFromString("--optimize-for-size") after start deadlocked about 3 exits in 100.
+    const src = readFileSync(CLI, "utf8");
+    const first = src.split("\n", 1)[0]!;
+    assert.match(first, /^#!\/usr\/bin\/env -S node --optimize-for-size$/);
+    assert.doesNotMatch(src, /setFlagsFromString\(/);
+    // Run it as the kernel runs the #! line (env splits the options off -S).
+    const r = spawnSync("/usr/bin/env", [first.slice("#!/usr/bin/env ".length), CLI, "--version"], {
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` },
+    });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.match(r.stdout.toString(), /^trace-convert /);
   });
   test("usage errors exit 2", () => {
     assert.equal(runCLI([]).status, 2);
