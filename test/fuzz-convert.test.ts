@@ -25,8 +25,8 @@ import { PerfettoProtoSink } from "../src/sinks/perfetto-proto.js";
 import { flushEncoder, GzipStream, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
 import { summaryJSON, summaryText } from "../src/sinks/summary.js";
 import { TraceJsonSink } from "../src/sinks/trace-json.js";
-import { generate, mutate, Rand } from "./fuzzlib.js";
-import { FIXTURES, loadManifest, ROOT } from "./helpers.js";
+import { generate, mutate, Rand, smallFixtures } from "./fuzzlib.js";
+import { FIXTURES, ROOT } from "./helpers.js";
 
 const CASES = Number(process.env.FUZZ_CONVERT_CASES ?? 300);
 const SEED = Number(process.env.FUZZ_CONVERT_SEED ?? 20261207);
@@ -41,12 +41,6 @@ const CASE_MS = 10_000;
 const REGIONS = ["outer", "inner", "pre", "fib", "handoff-work", "nope"];
 const TASKS = ["handoff", "unfinished", "nope"];
 
-function corpus(): Uint8Array[] {
-  // As test/fuzz.test.ts: small fixtures of every format, so that each case is quick.
-  return loadManifest()
-    .filter((e) => e.dir !== "damaged" && e.bytes < 400_000)
-    .map((e) => new Uint8Array(readFileSync(join(FIXTURES, e.trace))));
-}
 
 /** An exception out of a converter or sink (drive() would take a TraceError from onEvent for a decoding error). */
 class ConverterFailure extends Error {
@@ -411,7 +405,7 @@ describe("fuzz the converters", () => {
   });
 
   test(`${CASES} mutated and generated traces through every converter: no crash, no hang, valid outputs`, { timeout: Math.max(900_000, CASES * 500) }, async (t) => {
-    const c = corpus();
+    const c = smallFixtures();
     assert.ok(c.length > 0, "no fixtures to mutate");
     const r = new Rand(SEED);
     let slowest = 0;

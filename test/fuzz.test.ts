@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { generate, mutate, Rand, runCase, runSalvageCase } from "./fuzzlib.js";
-import { FIXTURES, loadManifest } from "./helpers.js";
+import { generate, mutate, Rand, runCase, runSalvageCase, smallFixtures } from "./fuzzlib.js";
+import { FIXTURES } from "./helpers.js";
 import { StateTable } from "../src/decode/tables.js";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
@@ -14,12 +14,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 /** Cases run again with the reader's salvage option (each decoded twice: with and without). */
 const SALVAGE_CASES = Number(process.env.FUZZ_SALVAGE_CASES ?? Math.min(CASES, 1000));
 
-function corpus(): Uint8Array[] {
-  // Small fixtures of every format, so that each case is quick.
-  return loadManifest()
-    .filter((e) => e.dir !== "damaged" && e.bytes < 400_000)
-    .map((e) => new Uint8Array(readFileSync(join(FIXTURES, e.trace))));
-}
 
 describe("fuzz", () => {
   test("regression inputs in fixtures/fuzz decode without crashing", () => {
@@ -34,7 +28,7 @@ describe("fuzz", () => {
   });
 
   test(`${CASES} mutated and generated traces: no crash, no hang, bounded memory`, { timeout: Math.max(900_000, CASES * 30) }, () => {
-    const c = corpus();
+    const c = smallFixtures();
     assert.ok(c.length > 0, "no fixtures to mutate");
     const r = new Rand(SEED);
     const heap0 = process.memoryUsage().heapUsed;
@@ -51,7 +45,7 @@ describe("fuzz", () => {
   });
 
   test(`${SALVAGE_CASES} cases with salvage: no crash or hang, same complete generations, ordered recovery`, { timeout: Math.max(900_000, SALVAGE_CASES * 60) }, () => {
-    const c = corpus();
+    const c = smallFixtures();
     const r = new Rand(SEED ^ 0x5a5a5a5a);
     for (let i = 0; i < SALVAGE_CASES; i++) {
       const { bytes, how } = i % 10 === 9 ? { bytes: generate(r), how: "generated" } : mutate(r.pick(c), c, r);

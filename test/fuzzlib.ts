@@ -5,7 +5,16 @@
 import { TraceError } from "../src/decode/errors.js";
 import { TraceReader } from "../src/decode/reader.js";
 import { formatEvent } from "../src/sinks/text.js";
-import { walkBatches } from "./helpers.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { FIXTURES, loadManifest, walkBatches } from "./helpers.js";
+
+/** The fuzz corpus: the small undamaged fixtures of every format (each case stays quick). */
+export function smallFixtures(): Uint8Array[] {
+  return loadManifest()
+    .filter((e) => e.dir !== "damaged" && e.bytes < 400_000)
+    .map((e) => new Uint8Array(readFileSync(join(FIXTURES, e.trace))));
+}
 
 /** xorshift32: small, deterministic, seedable. */
 export class Rand {

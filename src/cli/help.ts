@@ -1,8 +1,6 @@
 import { FORMATS } from "./formats.js";
 import { VERSION } from "./version.js";
 
-export { VERSION };
-
 export function helpText(): string {
   const w = Math.max(...FORMATS.map((f) => f.name.length));
   const formats = FORMATS.map((f) => `  ${f.name.padEnd(w)}  ${f.summary}\n  ${" ".repeat(w)}    $ ${f.example}`).join("\n");

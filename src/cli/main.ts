@@ -10,7 +10,8 @@ import { FORMATS, findFormat } from "./formats.js";
 import { resolveInput, type Input } from "./input.js";
 import { parseArgs, UsageError, type Options } from "./options.js";
 import { Output } from "./output.js";
-import { helpText, VERSION } from "./help.js";
+import { helpText } from "./help.js";
+import { VERSION } from "./version.js";
 import { openInPerfetto, openTempPath, openUsageError } from "./open.js";
 
 export const EXIT_OK = 0;

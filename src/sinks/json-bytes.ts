@@ -192,8 +192,9 @@ export class JsonBytes {
     this.pos = p;
   }
 
-  /** One byte (room ensured by the caller). */
+  /** One byte. */
   protected byte(c: number): void {
+    if (this.pos >= this.buf.length) this.spill(1);
     this.buf[this.pos++] = c;
   }
 

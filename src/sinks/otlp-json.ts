@@ -51,12 +51,10 @@ function keyBytes(k: string): Uint8Array {
 /** Writes OTLP JSON values: spans, attributes. */
 class OtlpJsonBytes extends JsonBytes {
   protected attrs(attrs: readonly SpanAttr[]): void {
-    this.ensure(1);
     this.byte(91); // [
     for (let i = 0; i < attrs.length; i++) {
       const a = attrs[i]!;
       if (i > 0) {
-        this.ensure(1);
         this.byte(44);
       }
       this.bytes(keyBytes(a.key));
@@ -65,7 +63,6 @@ class OtlpJsonBytes extends JsonBytes {
         case "string":
           this.bytes(F_STRING);
           this.str(v);
-          this.ensure(1);
           this.byte(125);
           break;
         case "boolean":
@@ -75,20 +72,16 @@ class OtlpJsonBytes extends JsonBytes {
           if (Number.isInteger(v)) {
             this.bytes(F_INT);
             this.raw(String(v));
-            this.ensure(2);
             this.byte(34);
             this.byte(125);
           } else {
             this.bytes(F_DOUBLE);
             this.raw(String(Number.isFinite(v) ? v : 0));
-            this.ensure(1);
             this.byte(125);
           }
       }
-      this.ensure(1);
       this.byte(125);
     }
-    this.ensure(1);
     this.byte(93); // ]
   }
 
@@ -116,7 +109,6 @@ class OtlpJsonBytes extends JsonBytes {
       for (let i = 0; i < sp.events.length; i++) {
         const e = sp.events[i]!;
         if (i > 0) {
-          this.ensure(1);
           this.byte(44);
         }
         this.bytes(F_EV_TIME);
@@ -125,10 +117,8 @@ class OtlpJsonBytes extends JsonBytes {
         this.str(e.name);
         this.bytes(F_EV_ATTRS);
         this.attrs(e.attrs);
-        this.ensure(1);
         this.byte(125);
       }
-      this.ensure(1);
       this.byte(93);
     }
     if (sp.droppedEvents > 0) {
@@ -196,7 +186,6 @@ export class OtlpJsonWriter extends OtlpJsonBytes {
       this.raw("]}]},");
       this.resource();
     } else {
-      this.ensure(1);
       this.byte(44);
     }
     this.inResource++;

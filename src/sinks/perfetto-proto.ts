@@ -23,6 +23,8 @@ const SEQ = 1;
 const SEQ_INCREMENTAL_STATE_CLEARED = 1;
 const SEQ_NEEDS_INCREMENTAL_STATE = 2;
 
+/** Trace.packet. */
+const TRACE_PACKET = 1;
 // TracePacket fields.
 const P_TIMESTAMP = 8;
 const P_TRACK_EVENT = 11;
@@ -55,6 +57,29 @@ const ID_CALLSTACKS = 7;
 const ID_MAPPING_PATHS = 17;
 const ID_SOURCE_PATHS = 18;
 const ID_MAPPINGS = 19;
+
+// Tags of the fields the short packets write byte by byte (field << 3 | wire
+// type): one byte for fields below 16, else two (_0: the low 7 bits | 0x80, _1: the rest).
+const tag = (field: number, wire: number): number => field * 8 + wire;
+const T_PACKET = tag(TRACE_PACKET, 2);
+const T_TIMESTAMP = tag(P_TIMESTAMP, 0);
+const T_SEQ_ID = tag(P_SEQ_ID, 0);
+const T_SEQ_FLAGS = tag(P_SEQ_FLAGS, 0);
+const T_TRACK_EVENT = tag(P_TRACK_EVENT, 2);
+const T_TYPE = tag(TE_TYPE, 0);
+const T_TRACK_UUID = tag(TE_TRACK_UUID, 0);
+const T_NAME_IID = tag(TE_NAME_IID, 0);
+const T_CATEGORY_IIDS = tag(TE_CATEGORY_IIDS, 0);
+const lo7 = (t: number): number => (t & 0x7f) | 0x80;
+const hi7 = (t: number): number => t >>> 7;
+const T_CALLSTACK_IID_0 = lo7(tag(TE_CALLSTACK_IID, 0));
+const T_CALLSTACK_IID_1 = hi7(tag(TE_CALLSTACK_IID, 0));
+const T_FLOW_IDS_0 = lo7(tag(TE_FLOW_IDS, 1));
+const T_FLOW_IDS_1 = hi7(tag(TE_FLOW_IDS, 1));
+const T_TERMINATING_FLOW_IDS_0 = lo7(tag(TE_TERMINATING_FLOW_IDS, 1));
+const T_TERMINATING_FLOW_IDS_1 = hi7(tag(TE_TERMINATING_FLOW_IDS, 1));
+const T_COUNTER_VALUE_0 = lo7(tag(TE_COUNTER_VALUE, 0));
+const T_COUNTER_VALUE_1 = hi7(tag(TE_COUNTER_VALUE, 0));
 
 class Interner {
   readonly map = new Map<string, number>();
@@ -208,16 +233,22 @@ export class PerfettoProtoSink implements TimelineSink {
 
   private beginPacket(ts: number): void {
     const w = this.w;
-    w.begin(1);
+    w.begin(TRACE_PACKET);
     w.tag(P_TIMESTAMP, 0);
     w.varint(ts < 0 ? 0 : ts);
     w.uintAlways(P_SEQ_ID, SEQ);
-    w.uintAlways(P_SEQ_FLAGS, this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE);
+    w.uintAlways(P_SEQ_FLAGS, this.seqFlags());
     if (this.firstPacket) {
       this.firstPacket = false;
       w.uintAlways(P_FIRST_ON_SEQ, 1);
     }
+  }
+
+  /** The sequence flags of the next packet (it says so once when the interned state was cleared). */
+  private seqFlags(): number {
+    const f = this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE;
     this.clear = false;
+    return f;
   }
 
   /** Ends the packet: appends the interned data gathered for it. */
@@ -296,26 +327,26 @@ export class PerfettoProtoSink implements TimelineSink {
     let p = this.shortHead(ts, type, track);
     const b = this.w.buf; // after shortHead: its ensure() may have replaced the buffer
     if (nameId !== 0) {
-      b[p++] = 0x50; // name_iid
+      b[p++] = T_NAME_IID;
       p = putVarint(b, p, nameId);
     }
     if (catId !== 0) {
-      b[p++] = 0x18; // category_iids
+      b[p++] = T_CATEGORY_IIDS;
       p = putVarint(b, p, catId);
     }
     if (cs !== 0) {
-      b[p++] = 0xc0; // callstack_iid (field 56)
-      b[p++] = 0x03;
+      b[p++] = T_CALLSTACK_IID_0;
+      b[p++] = T_CALLSTACK_IID_1;
       p = putVarint(b, p, cs);
     }
     if (flowOut !== 0) {
-      b[p++] = 0xf9; // flow_ids (field 47, fixed64)
-      b[p++] = 0x02;
+      b[p++] = T_FLOW_IDS_0;
+      b[p++] = T_FLOW_IDS_1;
       p = putFixed64(b, p, flowOut);
     }
     if (flowIn !== 0) {
-      b[p++] = 0x81; // terminating_flow_ids (field 48, fixed64)
-      b[p++] = 0x03;
+      b[p++] = T_TERMINATING_FLOW_IDS_0;
+      b[p++] = T_TERMINATING_FLOW_IDS_1;
       p = putFixed64(b, p, flowIn);
     }
     this.shortEnd(p);
@@ -335,22 +366,21 @@ export class PerfettoProtoSink implements TimelineSink {
     w.ensure(96);
     const b = w.buf;
     let p = w.pos;
-    b[p] = 0x0a; // TracePacket (field 1 of Trace)
+    b[p] = T_PACKET;
     this.outerLen = p + 1;
     p += 2;
-    b[p++] = 0x40; // timestamp
+    b[p++] = T_TIMESTAMP;
     p = putVarint(b, p, ts < 0 ? 0 : ts);
-    b[p++] = 0x50; // trusted_packet_sequence_id
+    b[p++] = T_SEQ_ID;
     b[p++] = SEQ;
-    b[p++] = 0x68; // sequence_flags
-    b[p++] = this.clear ? SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE : SEQ_NEEDS_INCREMENTAL_STATE;
-    this.clear = false;
-    b[p] = 0x5a; // track_event
+    b[p++] = T_SEQ_FLAGS;
+    b[p++] = this.seqFlags();
+    b[p] = T_TRACK_EVENT;
     this.innerLen = p + 1;
     p += 2;
-    b[p++] = 0x48; // type
+    b[p++] = T_TYPE;
     b[p++] = type;
-    b[p++] = 0x58; // track_uuid
+    b[p++] = T_TRACK_UUID;
     return putVarint(b, p, track);
   }
 
@@ -368,7 +398,7 @@ export class PerfettoProtoSink implements TimelineSink {
     const groupUuid = t.group; // see uuidOf
     if (!this.groupsSeen.has(t.group)) {
       this.groupsSeen.add(t.group);
-      w.begin(1);
+      w.begin(TRACE_PACKET);
       w.uintAlways(P_SEQ_ID, SEQ);
       w.begin(P_TRACK_DESCRIPTOR);
       w.uintAlways(1, groupUuid);
@@ -380,7 +410,7 @@ export class PerfettoProtoSink implements TimelineSink {
       w.end();
       w.end();
     }
-    w.begin(1);
+    w.begin(TRACE_PACKET);
     w.uintAlways(P_SEQ_ID, SEQ);
     w.begin(P_TRACK_DESCRIPTOR);
     w.uintAlways(1, t.uuid);
@@ -424,8 +454,8 @@ export class PerfettoProtoSink implements TimelineSink {
     if (!this.firstPacket && value >= 0) {
       let p = this.shortHead(ts, TYPE_COUNTER, track);
       const b = this.w.buf;
-      b[p++] = 0xf0; // counter_value (field 30)
-      b[p++] = 0x01;
+      b[p++] = T_COUNTER_VALUE_0;
+      b[p++] = T_COUNTER_VALUE_1;
       this.shortEnd(putVarint(b, p, value));
       return;
     }

@@ -142,14 +142,11 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.threadMeta(t);
     this.next();
     this.bytes(F_M_SORT);
-    this.ensure(20);
-    this.uint(pid);
+    this.num(pid);
     this.bytes(F_M_TID);
-    this.ensure(20);
-    this.uint(t.tid);
+    this.num(t.tid);
     this.bytes(F_M_SORT_ARGS);
-    this.ensure(20);
-    this.uint(t.sort);
+    this.num(t.sort);
     this.bytes(F_M_END);
   }
 
@@ -160,17 +157,13 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
   private threadMeta(t: TrackDesc): void {
     this.next();
     this.bytes(F_M_NAME);
-    this.ensure(20);
-    this.uint(t.group);
+    this.num(t.group);
     this.bytes(F_M_TID);
-    this.ensure(20);
-    this.uint(t.tid);
+    this.num(t.tid);
     this.bytes(F_M_NAME_ARGS);
     this.str(t.name);
     this.bytes(F_M_END);
   }
-
-
 
   generation(): void {}
 
@@ -212,18 +205,15 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.bytes(F_ARGS);
     if (args !== "") this.raw(args);
     if (stack !== null) {
-      this.ensure(1);
-      if (args !== "") this.buf[this.pos++] = 44; // ,
+      if (args !== "") this.byte(44); // ,
       this.bytes(stackKey);
       this.bytes(stack);
     }
-    this.ensure(1);
-    this.buf[this.pos++] = 125; // }
+    this.byte(125); // }
   }
 
   private close(): void {
-    this.ensure(1);
-    this.buf[this.pos++] = 125; // }
+    this.byte(125); // }
   }
 
   private static isAsync(track: number): boolean {
@@ -237,7 +227,7 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     s.sinkTs = ts;
     s.sinkData = a === "" ? stack : new BeginArgs(a, stack);
     if (TraceJsonSink.isAsync(track)) this.asyncEv(F_B, track, ts, this.name(s.name), s.cat, a, stack);
-    if (flowIn !== 0) this.flowEv(track, ts, flowIn, "", true);
+    if (flowIn !== 0) this.flow(track, ts, flowIn, "", true);
   }
 
   private asyncEv(head: Uint8Array, track: number, ts: number, nm: Uint8Array, cat: string, args: string, stack: Uint8Array | null): void {
@@ -246,8 +236,7 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.bytes(F_TS);
     this.us(ts);
     this.bytes(F_ID);
-    this.ensure(20);
-    this.uint(track);
+    this.num(track);
     this.nameCat(nm, cat);
     this.argsOut(args, F_STACK, stack);
     this.close();
@@ -273,7 +262,6 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     else this.bytes(nm);
     this.bytes(F_CAT);
     this.raw(cat);
-    this.ensure(1);
     this.byte(34); // "
   }
 
@@ -340,8 +328,7 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.cgPending = null;
     this.next();
     this.bytes(F_C);
-    this.ensure(20);
-    this.uint(g.pid);
+    this.num(g.pid);
     this.bytes(F_TS);
     this.us(this.cgTs);
     this.bytes(F_NAME);
@@ -350,18 +337,16 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     for (let k = 0; k < g.order.length; k++) {
       const i = g.order[k]!;
       if (k > 0) {
-        this.ensure(1);
-        this.buf[this.pos++] = 44;
+        this.byte(44);
       }
       this.bytes(g.keys[i]!);
       this.num(g.vals[i]!);
     }
-    this.ensure(2);
-    this.buf[this.pos++] = 125;
-    this.buf[this.pos++] = 125;
+    this.byte(125);
+    this.byte(125);
   }
 
-  private flowEv(track: number, ts: number, id: number, kind: string, terminating: boolean): void {
+  flow(track: number, ts: number, id: number, kind: string, terminating: boolean): void {
     this.next();
     this.where(terminating ? F_FF : F_FS, track);
     this.bytes(F_TS);
@@ -372,15 +357,10 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     if (!terminating) {
       this.bytes(F_KIND);
       this.raw(kind);
-      this.ensure(2);
-      this.buf[this.pos++] = 34;
-      this.buf[this.pos++] = 125;
+      this.byte(34);
+      this.byte(125);
     }
     this.close();
-  }
-
-  flow(track: number, ts: number, id: number, name: string, terminating: boolean): void {
-    this.flowEv(track, ts, id, name, terminating);
   }
 
   flush(): Promise<void> | void {
