@@ -54,9 +54,7 @@ class OtlpJsonBytes extends JsonBytes {
     this.byte(91); // [
     for (let i = 0; i < attrs.length; i++) {
       const a = attrs[i]!;
-      if (i > 0) {
-        this.byte(44);
-      }
+      if (i > 0) this.byte(44);
       this.bytes(keyBytes(a.key));
       const v = a.value;
       switch (typeof v) {
@@ -108,9 +106,7 @@ class OtlpJsonBytes extends JsonBytes {
       this.bytes(F_EVENTS);
       for (let i = 0; i < sp.events.length; i++) {
         const e = sp.events[i]!;
-        if (i > 0) {
-          this.byte(44);
-        }
+        if (i > 0) this.byte(44);
         this.bytes(F_EV_TIME);
         this.raw(String(e.time));
         this.bytes(F_EV_NAME);

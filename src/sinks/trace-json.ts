@@ -336,9 +336,7 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.bytes(F_ARGS);
     for (let k = 0; k < g.order.length; k++) {
       const i = g.order[k]!;
-      if (k > 0) {
-        this.byte(44);
-      }
+      if (k > 0) this.byte(44);
       this.bytes(g.keys[i]!);
       this.num(g.vals[i]!);
     }
