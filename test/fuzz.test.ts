@@ -1,58 +1,48 @@
-// A bounded fuzz run over mutated fixtures and generated traces (npm run fuzz
-// runs a long one). Findings are kept in fixtures/fuzz/ as regression inputs.
+// A bounded fuzz run over mutated fixtures and generated traces, each case
+// under the watchdog's deadline (test/watchdog.ts; npm run fuzz runs long
+// campaigns). Findings are kept in fixtures/fuzz/ as regression inputs.
 
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { generate, mutate, Rand, runCase, runSalvageCase, smallFixtures } from "./fuzzlib.js";
+import { Rand } from "./fuzzlib.js";
 import { FIXTURES } from "./helpers.js";
 import { StateTable } from "../src/decode/tables.js";
+import { deadlineFromEnv, runWatched } from "./watchdog.js";
 
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 /** Cases run again with the reader's salvage option (each decoded twice: with and without). */
 const SALVAGE_CASES = Number(process.env.FUZZ_SALVAGE_CASES ?? Math.min(CASES, 1000));
+/** A case past this is a hang (the slowest take about 2 s with the other core busy). */
+const DEADLINE_MS = deadlineFromEnv(30_000);
 
 
 describe("fuzz", () => {
-  test("regression inputs in fixtures/fuzz decode without crashing", () => {
+  test("regression inputs in fixtures/fuzz decode without crashing or hanging, with and without salvage", { timeout: 600_000 }, async () => {
     const dir = join(FIXTURES, "fuzz");
-    if (!existsSync(dir)) return;
-    for (const f of readdirSync(dir).filter((f) => f.endsWith(".trace"))) {
-      const res = runCase(new Uint8Array(readFileSync(join(dir, f))));
-      assert.ok(res.ok, `${f}: ${res.error}`);
-      const sres = runSalvageCase(new Uint8Array(readFileSync(join(dir, f))));
-      assert.ok(sres.ok, `${f} (salvage): ${sres.error}`);
+    const files = readdirSync(dir).filter((f) => f.endsWith(".trace")).sort().map((f) => join(dir, f));
+    assert.ok(files.length > 0, "no regression inputs");
+    for (const kind of ["decode", "salvage"] as const) {
+      const res = await runWatched({ kind, seed: SEED, count: Infinity, files, deadlineMs: DEADLINE_MS });
+      if (!res.ok) assert.fail(res.message);
     }
   });
 
-  test(`${CASES} mutated and generated traces: no crash, no hang, bounded memory`, { timeout: Math.max(900_000, CASES * 30) }, () => {
-    const c = smallFixtures();
-    assert.ok(c.length > 0, "no fixtures to mutate");
-    const r = new Rand(SEED);
-    const heap0 = process.memoryUsage().heapUsed;
-    let slowest = 0;
-    for (let i = 0; i < CASES; i++) {
-      const { bytes, how } = i % 10 === 9 ? { bytes: generate(r), how: "generated" } : mutate(r.pick(c), c, r);
-      const res = runCase(bytes, i % 3 === 0 ? 1 + r.int(70_000) : 0);
-      if (!res.ok) assert.fail(`case ${i} (seed ${SEED}, ${how}) crashed: ${res.error}`);
-      slowest = Math.max(slowest, res.ms);
-      assert.ok(res.ms < 10_000, `case ${i} (seed ${SEED}, ${how}) took ${res.ms.toFixed(0)} ms`);
-    }
-    const grown = process.memoryUsage().heapUsed - heap0;
-    assert.ok(grown < 512 * 1024 * 1024, `heap grew by ${(grown / 1e6).toFixed(0)} MB`);
+  test(`${CASES} mutated and generated traces under a watchdog: no crash, no hang, bounded memory`, { timeout: Math.max(900_000, CASES * 30) }, async (t) => {
+    const res = await runWatched({ kind: "decode", seed: SEED, count: CASES, deadlineMs: DEADLINE_MS });
+    if (!res.ok) assert.fail(res.message);
+    const s = res.stats;
+    t.diagnostic(`${s.cases} cases in ${(s.ms / 1000).toFixed(1)} s (${((s.cases * 1000) / s.ms).toFixed(0)} cases/s; slowest ${s.slowestMs.toFixed(0)} ms, ${s.slowest}), ${s.withError} with a decoding error`);
+    assert.ok(s.heapGrowth < 512 * 1024 * 1024, `heap grew by ${(s.heapGrowth / 1e6).toFixed(0)} MB`);
   });
 
-  test(`${SALVAGE_CASES} cases with salvage: no crash or hang, same complete generations, ordered recovery`, { timeout: Math.max(900_000, SALVAGE_CASES * 60) }, () => {
-    const c = smallFixtures();
-    const r = new Rand(SEED ^ 0x5a5a5a5a);
-    for (let i = 0; i < SALVAGE_CASES; i++) {
-      const { bytes, how } = i % 10 === 9 ? { bytes: generate(r), how: "generated" } : mutate(r.pick(c), c, r);
-      const res = runSalvageCase(bytes, i % 3 === 0 ? 1 + r.int(70_000) : 0);
-      if (!res.ok) assert.fail(`salvage case ${i} (seed ${SEED}, ${how}): ${res.error}`);
-      assert.ok(res.ms < 20_000, `salvage case ${i} (seed ${SEED}, ${how}) took ${res.ms.toFixed(0)} ms`);
-    }
+  test(`${SALVAGE_CASES} cases with salvage: no crash or hang, same complete generations, ordered recovery, never less than without`, { timeout: Math.max(900_000, SALVAGE_CASES * 60) }, async (t) => {
+    const res = await runWatched({ kind: "salvage", seed: SEED, count: SALVAGE_CASES, deadlineMs: 2 * DEADLINE_MS });
+    if (!res.ok) assert.fail(res.message);
+    const s = res.stats;
+    t.diagnostic(`${s.cases} cases in ${(s.ms / 1000).toFixed(1)} s (slowest ${s.slowestMs.toFixed(0)} ms, ${s.slowest})`);
   });
 
   test("the ordering's state table agrees with a Map under random inserts and removes", () => {

@@ -51,41 +51,72 @@ function uvarintBytes(x: bigint): number[] {
 
 const HUGE = [0n, 1n, 127n, 128n, 65536n, 65537n, 1n << 32n, (1n << 53n) + 1n, (1n << 63n) - 1n, (1n << 64n) - 1n];
 
-/** One random mutation of `src` (another corpus member may be spliced in). */
+/**
+ * Array.prototype.splice on bytes: a copy of `b` with `del` bytes at `start`
+ * replaced by `ins` (start and del clamped as splice clamps them).
+ */
+function splice(b: Uint8Array, start: number, del: number, ins: ArrayLike<number>): Uint8Array {
+  const at = Math.min(Math.max(start, 0), b.length);
+  const d = Math.min(Math.max(del, 0), b.length - at);
+  const out = new Uint8Array(b.length - d + ins.length);
+  out.set(b.subarray(0, at), 0);
+  out.set(ins, at);
+  out.set(b.subarray(at + d), at + ins.length);
+  return out;
+}
+
+/** `b` with b[at] = f(b[at]), grown with zeros when at is past the end (as a JS array assignment grows). */
+function setAt(b: Uint8Array, at: number, f: (old: number) => number): Uint8Array {
+  if (at >= b.length) {
+    const g = new Uint8Array(at + 1);
+    g.set(b);
+    b = g;
+  }
+  b[at] = f(b[at]!);
+  return b;
+}
+
+/**
+ * One random mutation of `src` (another corpus member may be spliced in).
+ * Typed-array operations; the random numbers drawn, and so the cases of a
+ * seed, are those of the earlier JS-array version.
+ */
 export function mutate(src: Uint8Array, corpus: Uint8Array[], r: Rand): { bytes: Uint8Array; how: string } {
-  const b = Array.from(src);
+  let b = src;
   const kind = r.int(8);
   switch (kind) {
     case 0: {
       const n = 1 + r.int(8);
+      b = src.slice();
       for (let i = 0; i < n; i++) {
         const at = 16 + r.int(Math.max(1, b.length - 16));
-        b[at]! ^= 1 << r.int(8);
+        const bit = 1 << r.int(8);
+        b = setAt(b, at, (x) => x ^ bit);
       }
-      return { bytes: Uint8Array.from(b), how: `flip ${n} bits` };
+      return { bytes: b, how: `flip ${n} bits` };
     }
     case 1: {
       const at = r.int(b.length + 1);
-      return { bytes: Uint8Array.from(b.slice(0, at)), how: `truncate at ${at}` };
+      return { bytes: src.slice(0, at), how: `truncate at ${at}` };
     }
     case 2: {
       const other = r.pick(corpus);
       const from = r.int(other.length);
       const len = 1 + r.int(Math.min(4096, other.length - from));
       const at = 16 + r.int(Math.max(1, b.length - 16));
-      b.splice(at, r.int(2) === 0 ? 0 : len, ...other.subarray(from, from + len));
-      return { bytes: Uint8Array.from(b), how: `splice ${len} bytes at ${at}` };
+      const del = r.int(2) === 0 ? 0 : len;
+      return { bytes: splice(b, at, del, other.subarray(from, from + len)), how: `splice ${len} bytes at ${at}` };
     }
     case 3: {
       const at = 16 + r.int(Math.max(1, b.length - 16));
       const v = r.pick(HUGE);
-      b.splice(at, r.int(3), ...uvarintBytes(v));
-      return { bytes: Uint8Array.from(b), how: `varint ${v} at ${at}` };
+      const del = r.int(3);
+      return { bytes: splice(b, at, del, uvarintBytes(v)), how: `varint ${v} at ${at}` };
     }
     case 4: {
       const at = 16 + r.int(Math.max(1, b.length - 16));
-      b[at] = r.pick([0x00, 0x01, 0x02, 0x04, 0x06, 0x08, 0x31, 0x32, 0x33, 0x34, 0x7f, 0x80, 0xff]);
-      return { bytes: Uint8Array.from(b), how: `set byte ${at}` };
+      const v = r.pick([0x00, 0x01, 0x02, 0x04, 0x06, 0x08, 0x31, 0x32, 0x33, 0x34, 0x7f, 0x80, 0xff]);
+      return { bytes: setAt(src.slice(), at, () => v), how: `set byte ${at}` };
     }
     case 5:
     case 6: {
@@ -95,25 +126,24 @@ export function mutate(src: Uint8Array, corpus: Uint8Array[], r: Rand): { bytes:
       const i = r.int(batches.length - 1);
       const s = batches[i]!;
       const e = batches[i + 1]!;
-      const piece = b.slice(s, e);
+      const piece = src.slice(s, e);
       const op = r.int(3);
-      if (op === 0) b.splice(s, e - s);
-      else if (op === 1) b.splice(e, 0, ...piece);
+      if (op === 0) b = splice(b, s, e - s, []);
+      else if (op === 1) b = splice(b, e, 0, piece);
       else {
         const j = r.int(batches.length - 1);
         const s2 = batches[j]!;
-        b.splice(s, e - s);
-        b.splice(Math.min(s2, b.length), 0, ...piece);
+        b = splice(b, s, e - s, []);
+        b = splice(b, Math.min(s2, b.length), 0, piece);
       }
-      return { bytes: Uint8Array.from(b), how: `batch op ${op} on batch ${i}` };
+      return { bytes: b === src ? src.slice() : b, how: `batch op ${op} on batch ${i}` };
     }
     default: {
       // Rewrite one varint inside a batch header or event with an extreme value.
       const at = 17 + r.int(Math.max(1, b.length - 17));
       let end = at;
       while (end < b.length && b[end]! >= 0x80) end++;
-      b.splice(at, end - at + 1, ...uvarintBytes(r.pick(HUGE)));
-      return { bytes: Uint8Array.from(b), how: `rewrite varint at ${at}` };
+      return { bytes: splice(b, at, end - at + 1, uvarintBytes(r.pick(HUGE))), how: `rewrite varint at ${at}` };
     }
   }
 }
@@ -223,6 +253,8 @@ export function runSalvageCase(bytes: Uint8Array, chunk = 0): CaseResult {
   for (let i = 0; i < upto; i++) {
     if (salv[i] !== plain[i]) return fail(`event ${i} differs with salvage:\n${plain[i]}\n${salv[i]}`);
   }
+  // Salvage never delivers less than the plain reader.
+  if (salv.length < plain.length) return fail(`salvage delivered ${salv.length} events, the plain reader ${plain.length}`);
   if (mark.damagedAt >= 0 && b.error === null) return fail("a salvaged generation without an error");
   if ((a.error === null) !== (b.error === null)) return fail(`errors differ: ${a.error} / ${b.error}`);
   let last = -Infinity;

@@ -74,21 +74,29 @@ export class Output {
     const all = this.chunks.length === 1 ? this.chunks[0]! : concat(this.chunks, this.size);
     this.chunks = [];
     this.size = 0;
-    if (!this.stream.write(all)) {
-      await new Promise<void>((res, rej) => {
-        const onDrain = () => {
-          this.stream.off("error", onErr);
-          res();
-        };
-        const onErr = (e: Error) => {
-          this.stream.off("drain", onDrain);
-          rej(e);
-        };
-        this.stream.once("drain", onDrain);
-        this.stream.once("error", onErr);
-      });
-    }
+    if (!this.stream.write(all)) await this.drain();
     if (this.error !== null) throw this.error;
+  }
+
+  /** Pending wait for the stream's drain: one for all the flushes waiting at once (one pair of listeners). */
+  private draining: Promise<void> | null = null;
+
+  private drain(): Promise<void> {
+    this.draining ??= new Promise<void>((res, rej) => {
+      const onDrain = () => {
+        this.stream.off("error", onErr);
+        this.draining = null;
+        res();
+      };
+      const onErr = (e: Error) => {
+        this.stream.off("drain", onDrain);
+        this.draining = null;
+        rej(e);
+      };
+      this.stream.once("drain", onDrain);
+      this.stream.once("error", onErr);
+    });
+    return this.draining;
   }
 
   async close(): Promise<void> {

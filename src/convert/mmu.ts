@@ -68,6 +68,9 @@ interface PerP {
   series: number;
 }
 
+/** The most Ps the utilization counts (GOMAXPROCS values above it come from damaged traces). */
+export const MAX_PROCS = 1 << 16;
+
 /** Builds mutator utilization series from events (Go's MutatorUtilizationV2), streaming. */
 export class MutatorUtilization {
   private readonly out: UtilSeries[] = [];
@@ -83,6 +86,8 @@ export class MutatorUtilization {
   private nSync = 0;
   private lastTime = 0;
   private seen = false;
+  /** True when the trace gave a GOMAXPROCS above MAX_PROCS (counted as MAX_PROCS). */
+  procsCapped = false;
 
   constructor(readonly flags: number = UTIL_DEFAULT) {}
 
@@ -116,7 +121,12 @@ export class MutatorUtilization {
     if (kind === Kind.Sync) {
       this.nSync = ev.syncN();
     } else if (kind === Kind.Metric && ev.metricName() === "/sched/gomaxprocs:threads") {
-      const n = ev.metricValue();
+      let n = ev.metricValue();
+      // A per-P table follows this value: bound it (a damaged trace can say 2^64).
+      if (n > MAX_PROCS) {
+        n = MAX_PROCS;
+        this.procsCapped = true;
+      }
       if (ps.length > n) {
         for (let i = n; i < ps.length; i++) {
           if (perProc) this.out[ps[i]!.series]!.add(t, 0);
@@ -247,6 +257,18 @@ export class MutatorUtilization {
 // ---- The MMU curve ----
 
 const BANDS_PER_SERIES = 1000;
+/** Refinement steps allowed per series point and band, over all queries of one curve (see MMUCurve.budget). */
+const MMU_STEPS_PER_POINT = 64;
+
+const f64 = new Float64Array(1);
+const u64 = new BigUint64Array(f64.buffer);
+/** The smallest float64 greater than x (x finite, >= 0 or negative). */
+export function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  f64[0] = x;
+  u64[0] = x > 0 ? u64[0]! + 1n : u64[0]! - 1n;
+  return f64[0]!;
+}
 
 class Series {
   readonly time: Float64Array;
@@ -394,9 +416,22 @@ class Accumulator {
 /** Minimum mutator utilization over window sizes (Go's MMUCurve). */
 export class MMUCurve {
   private readonly series: Series[];
+  /**
+   * Steps of the refinement left for this curve: a fixed multiple of its
+   * points, so that the work is bounded by the input whatever the timestamps.
+   * Well-formed series need far fewer (each step reaches the next change of
+   * a band); when it runs out, the answers are upper bounds and
+   * `approximate` is set.
+   */
+  private budget: number;
+  /** True when a refinement stopped early (see `budget`). */
+  approximate = false;
 
   constructor(utils: UtilSeries[]) {
     this.series = utils.filter((u) => u.length > 0).map((u) => new Series(u));
+    let points = 0;
+    for (const s of this.series) points += s.n + s.bandMin.length;
+    this.budget = MMU_STEPS_PER_POINT * points + 1_000_000;
   }
 
   /** Lowest mean utilization over all windows of `window` ns (1 when there is no data). */
@@ -469,15 +504,23 @@ export class MMUCurve {
     const utilEnd = s.time[s.n - 1]! - window;
     if (utilEnd < endTime) endTime = utilEnd;
     for (;;) {
+      if (--this.budget < 0) {
+        this.approximate = true;
+        break;
+      }
       const mu = (right.advance(time + window) - left.advance(time)) / window;
       if (acc.add(time, mu, window)) break;
       if (time === endTime) break;
       const minTime = time + Math.trunc((mu - acc.bound) * window);
       const t1 = left.next(time);
       const t2 = right.next(time + window) - window;
-      time = t1 < t2 ? t1 : t2;
-      if (time < minTime) time = minTime;
-      if (time >= endTime) time = endTime;
+      let next = t1 < t2 ? t1 : t2;
+      if (next < minTime) next = minTime;
+      // Go steps in int64 ns; in float64, past 2^53 ns (damaged timestamps)
+      // "the next change minus the window" can round back onto `time`, and
+      // the loop would never end. Always move forward, by at least one ulp.
+      if (!(next > time)) next = nextUp(time);
+      time = next >= endTime ? endTime : next;
     }
   }
 }

@@ -11,7 +11,7 @@
 import type { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
 import { GoState, Kind, NONE, ProcState, ResourceKind } from "../decode/spec.js";
-import { MMUCurve, MutatorUtilization, UTIL_DEFAULT } from "./mmu.js";
+import { MAX_PROCS, MMUCurve, MutatorUtilization, UTIL_DEFAULT } from "./mmu.js";
 
 /** Non-overlapping time accounting of a goroutine (or of a region on it). */
 export class ExecStats {
@@ -793,6 +793,8 @@ export interface TraceSummary {
   gc: GCSummary;
   /** Minimum mutator utilization, counting STW, background mark workers and mark assists (the web UI's default). */
   mmu: MMUPoint[];
+  /** Where a computation was bounded because of implausible values in the trace (empty for sound traces). */
+  notes: string[];
 }
 
 const LOG_DIV = Math.log(Math.pow(10, 1 / 5));
@@ -1115,6 +1117,9 @@ export class SummaryBuilder {
       const ex = curve.examples(w, 1);
       mmu.push({ window: w, mmu: ex.length > 0 ? ex[0]!.util : curve.mmu(w), at: ex.length > 0 ? ex[0]!.time - this.first : 0 });
     }
+    const notes: string[] = [];
+    if (this.util.procsCapped) notes.push(`GOMAXPROCS above ${MAX_PROCS} in the trace: the MMU counts ${MAX_PROCS} Ps`);
+    if (curve.approximate) notes.push("the MMU search stopped at its step bound (implausible timestamps): its values are upper bounds");
 
     return {
       start: this.first,
@@ -1125,6 +1130,7 @@ export class SummaryBuilder {
       regions,
       gc: { cycles: this.gcCycles, markTime: this.markTime, pauses: this.gcPauses.latency(), stwByReason, assistTime: assist, sweepTime: sweep },
       mmu,
+      notes,
     };
   }
 }

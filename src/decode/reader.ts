@@ -396,7 +396,17 @@ export class TraceReader {
     const zero = -this.baseD;
     for (const m of gen.batchMs) {
       const c = new Cursor(m, gen.batches.get(m)!, zero);
-      if (!this.nextEvent(c, gen)) continue;
+      if (gen.damaged) {
+        // Salvage: a thread whose first event cannot be read gives nothing,
+        // but the generation's Sync and the other threads' events still come
+        // (never less than the plain reader, which delivers the Sync).
+        try {
+          if (!this.nextEvent(c, gen)) continue;
+        } catch (e) {
+          if (e instanceof TraceError) continue;
+          throw e;
+        }
+      } else if (!this.nextEvent(c, gen)) continue;
       heapInsert(this.frontier, c);
     }
     this.syncs++;

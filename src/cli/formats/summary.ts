@@ -16,6 +16,7 @@ export const formats: Format[] = [
       // Nothing decoded: the error is the whole story.
       if (res.error !== null && res.completeGenerations === 0 && (res.salvagedEvents ?? 0) === 0) return res;
       const s = b.finish();
+      for (const n of s.notes) ctx.warn(`${ctx.input.name}: ${n}`);
       const out = ctx.out();
       if (ctx.opts.json) {
         await out.write(summaryJSON(s, ctx.input.name));
