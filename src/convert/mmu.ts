@@ -71,6 +71,9 @@ interface PerP {
 /** The most Ps the utilization counts (GOMAXPROCS values above it come from damaged traces). */
 export const MAX_PROCS = 1 << 16;
 
+/** Point updates allowed for ranges found active at the trace start (sound traces need a few thousand). */
+const RANGE_ACTIVE_WORK = 50_000_000;
+
 /** Builds mutator utilization series from events (Go's MutatorUtilizationV2), streaming. */
 export class MutatorUtilization {
   private readonly out: UtilSeries[] = [];
@@ -88,6 +91,9 @@ export class MutatorUtilization {
   private seen = false;
   /** True when the trace gave a GOMAXPROCS above MAX_PROCS (counted as MAX_PROCS). */
   procsCapped = false;
+  /** True when ranges active at the trace start were past RANGE_ACTIVE_WORK and not all were counted. */
+  approximate = false;
+  private rangeActiveWork = 0;
 
   constructor(readonly flags: number = UTIL_DEFAULT) {}
 
@@ -217,6 +223,13 @@ export class MutatorUtilization {
     }
     if ((flags & UtilPerProc) !== 0) return;
     const s = this.out[0]!;
+    // Each such range rewrites every point so far: bound the total (a damaged
+    // trace can hold a range per goroutine between state changes).
+    this.rangeActiveWork += s.length;
+    if (this.rangeActiveWork > RANGE_ACTIVE_WORK) {
+      this.approximate = true;
+      return;
+    }
     const times = this.procTimes;
     const counts = this.procCounts;
     let pi = 0;
@@ -427,11 +440,12 @@ export class MMUCurve {
   /** True when a refinement stopped early (see `budget`). */
   approximate = false;
 
-  constructor(utils: UtilSeries[]) {
+  /** `maxSteps` replaces the default budget (tests). */
+  constructor(utils: UtilSeries[], maxSteps?: number) {
     this.series = utils.filter((u) => u.length > 0).map((u) => new Series(u));
     let points = 0;
     for (const s of this.series) points += s.n + s.bandMin.length;
-    this.budget = MMU_STEPS_PER_POINT * points + 1_000_000;
+    this.budget = maxSteps ?? MMU_STEPS_PER_POINT * points + 1_000_000;
   }
 
   /** Lowest mean utilization over all windows of `window` ns (1 when there is no data). */

@@ -1119,6 +1119,7 @@ export class SummaryBuilder {
     }
     const notes: string[] = [];
     if (this.util.procsCapped) notes.push(`GOMAXPROCS above ${MAX_PROCS} in the trace: the MMU counts ${MAX_PROCS} Ps`);
+    if (this.util.approximate) notes.push("too many GC ranges active at the trace start to count them all: the MMU values are upper bounds");
     if (curve.approximate) notes.push("the MMU search stopped at its step bound (implausible timestamps): its values are upper bounds");
 
     return {
