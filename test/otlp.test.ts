@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { parseTraceparent, SpanBuilder, TIME_ATTRS, type SpanOptions, type SpanRec } from "../src/convert/spans.js";
-import { Summarizer } from "../src/convert/summary.js";
+import { Summarizer } from "../src/convert/summarizer.js";
 import { Event } from "../src/decode/event.js";
 import type { Generation } from "../src/decode/generation.js";
 import { TraceReader } from "../src/decode/reader.js";

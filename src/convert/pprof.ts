@@ -18,7 +18,7 @@ import type { Generation } from "../decode/generation.js";
 import { Ev, GoState, Kind, TYPE_KIND } from "../decode/spec.js";
 import type { StackFrame } from "../decode/tables.js";
 import { GT_FROM, GT_G, GT_RES, GT_TO, IntMap, LifetimeClip, RegionClip, type Sink } from "./regions.js";
-import { Summarizer, type RegionSummary } from "./summary.js";
+import { Summarizer, type RegionSummary } from "./summarizer.js";
 
 export type StateProfileKind = "net" | "sync" | "syscall" | "sched";
 export type ProfileKind = StateProfileKind | "cpu";

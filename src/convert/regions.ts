@@ -15,7 +15,7 @@
 
 import { Event } from "../decode/event.js";
 import { GoState, Kind, ResourceKind, TYPE_KIND } from "../decode/spec.js";
-import type { RegionSummary, SummarizerHooks } from "./summary.js";
+import type { RegionSummary, SummarizerHooks } from "./summarizer.js";
 
 /** Per-record pending amounts, for the two possible futures, committed and staged. */
 export interface Pending {
