@@ -1,6 +1,7 @@
 // What a output format plugs into the command line.
 
 import type { DriveResult } from "../convert/drive.js";
+import type { SummaryParts } from "../convert/summary.js";
 import type { Event } from "../decode/event.js";
 import type { TraceReader } from "../decode/reader.js";
 import type { Input } from "./input.js";
@@ -35,4 +36,12 @@ export interface Format {
   /** Whether the format writes to -o/stdout at all. */
   writesOutput: boolean;
   run(ctx: FormatContext): Promise<DriveResult>;
+  /**
+   * Formats whose several inputs make one output (unless --per-trace):
+   * collect() reads one input (instead of run()), write() writes them all.
+   */
+  combine?: {
+    collect(ctx: FormatContext): Promise<{ res: DriveResult; part: SummaryParts | null }>;
+    write(parts: { name: string; part: SummaryParts }[], out: Output, opts: Options): Promise<void>;
+  };
 }

@@ -26,6 +26,8 @@ Options:
   --labels              pprof: add task/region/goroutine labels to samples
   --annotations-only    perfetto: only tasks, regions and logs
   --json                summary: JSON instead of tables
+  --per-trace           summary of several inputs: one per input (-o DIR/) instead of one combined
+  -j, --jobs N          several inputs: convert on N worker threads (default: one per core)
   --endpoint URL        otlp: collector endpoint (default OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318)
   --header K=V          otlp: extra HTTP header (repeatable)
   --service-name NAME   otlp: service.name (default OTEL_SERVICE_NAME or the program name)

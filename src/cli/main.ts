@@ -13,6 +13,8 @@ import { Output } from "./output.js";
 import { helpText } from "./help.js";
 import { VERSION } from "./version.js";
 import { openInPerfetto, openTempPath, openUsageError } from "./open.js";
+import { defaultJobs, runJobs, type Job, type JobResult } from "./pool.js";
+import type { SummaryParts } from "../convert/summary.js";
 
 export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;
@@ -64,7 +66,13 @@ export async function main(argv: string[]): Promise<number> {
     if (opts.output === null) opts.output = openTempPath(opts.inputs[0]!, format.ext);
   }
   const many = opts.inputs.length > 1;
-  if (many && format.writesOutput) {
+  // Several inputs into one output (the combined summary), unless --per-trace.
+  const combined = many && format.combine !== undefined && !opts.perTrace;
+  if (combined && opts.output !== null && isDir(opts.output)) {
+    err(`--to ${format.name} combines several inputs into one output: -o names a file (or use --per-trace for one output per input)`);
+    return EXIT_USAGE;
+  }
+  if (many && format.writesOutput && !combined) {
     if (opts.output === null) {
       err("several inputs need -o DIR/ (a directory to write one output per input)");
       return EXIT_USAGE;
@@ -81,11 +89,11 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
-  let worst = EXIT_OK;
   const usedNames = new Set<string>();
-  for (const arg of opts.inputs) {
+  const jobs: Job[] = opts.inputs.map((arg) => {
     let outPath: string | null = opts.output;
-    if (many && opts.output !== null) {
+    if (combined) outPath = null;
+    else if (many && opts.output !== null) {
       let stem = outputStem(arg);
       while (usedNames.has(stem)) stem += "_";
       usedNames.add(stem);
@@ -93,11 +101,31 @@ export async function main(argv: string[]): Promise<number> {
     } else if (outPath !== null && isDir(outPath) && format.writesOutput) {
       outPath = join(outPath, outputStem(arg) + format.ext);
     }
-    let code = await convertOne(arg, format.name, outPath, opts);
+    return { arg, format: format.name, outPath, opts, collect: combined };
+  });
+  // Inputs convert in parallel, a worker per core (stdin and --open: here, one at a time).
+  const parallel = many && !opts.open && !opts.inputs.includes("-") ? (opts.jobs ?? defaultJobs()) : 1;
+  const results = await runJobs(jobs, parallel, (j) => convertOne(j.arg, j.format, j.outPath, j.opts, j.collect));
+  let worst = EXIT_OK;
+  for (let i = 0; i < jobs.length; i++) {
+    let code = results[i]!.code;
+    const outPath = jobs[i]!.outPath;
     if (opts.open && outPath !== null && (code === EXIT_OK || code === EXIT_PARTIAL)) code = Math.max(code, await openInPerfetto(outPath, opts.quiet));
     worst = Math.max(worst, code);
   }
+  if (combined) {
+    const parts = results.flatMap((r, i) => (r.part === null ? [] : [{ name: inputName(opts.inputs[i]!), part: r.part }]));
+    if (parts.length === 0) return worst;
+    const output = opts.output === null ? Output.stdout() : Output.file(opts.output);
+    await format.combine!.write(parts, output, opts);
+    await output.close();
+  }
   return worst;
+}
+
+/** An input's name in messages and combined outputs. */
+function inputName(arg: string): string {
+  return arg === "-" ? "<stdin>" : arg;
 }
 
 /** The name of an input's output (in a directory), without extension: the input's base name without .trace/.out/.bin. */
@@ -114,7 +142,13 @@ function isDir(p: string): boolean {
   }
 }
 
-async function convertOne(arg: string, formatName: string, outPath: string | null, opts: Options): Promise<number> {
+/**
+ * Converts one input as the command does: its messages on stderr, its exit
+ * code. With `collect`, the format's combine.collect runs instead of run, and
+ * its parts come back for a combined output.
+ */
+export async function convertOne(arg: string, formatName: string, outPath: string | null, opts: Options, collect = false): Promise<JobResult> {
+  const code = (c: number): JobResult => ({ code: c, part: null });
   const format = findFormat(formatName)!;
   let input: Input;
   try {
@@ -124,13 +158,13 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
   } catch (e) {
     if (e instanceof TraceError) {
       err(e.message);
-      return EXIT_INPUT;
+      return code(EXIT_INPUT);
     }
     throw e;
   }
   if (format.writesOutput && outPath === null && format.binary && process.stdout.isTTY === true) {
     err(`--to ${format.name} writes binary data; not writing it to a terminal. Use -o ${outputStem(arg)}${format.ext} (or pipe it).`);
-    return EXIT_USAGE;
+    return code(EXIT_USAGE);
   }
   let output: Output | null = null;
   const warned = new Set<string>();
@@ -165,8 +199,10 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
     },
   };
   let res: DriveResult;
+  let part: SummaryParts | null = null;
   try {
-    res = await format.run(ctx);
+    if (collect) ({ res, part } = await format.combine!.collect(ctx));
+    else res = await format.run(ctx);
   } catch (e) {
     if (progressShown) process.stderr.write("\r\x1b[K");
     const o = output as Output | null;
@@ -174,22 +210,22 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
     if (e instanceof TraceError) {
       err(`${input.name}: ${firstLine(e.message)}${e.offset > 0 ? ` (at byte ${e.offset})` : ""}`);
       if (opts.debug) process.stderr.write(`${e.stack ?? e.message}\n`);
-      return EXIT_INPUT;
+      return code(EXIT_INPUT);
     }
     if (e instanceof UsageError) {
       err(e.message);
-      return EXIT_USAGE;
+      return code(EXIT_USAGE);
     }
     if (!opts.debug && e instanceof Error && (e as NodeJS.ErrnoException).code !== undefined) {
       err(`${e.message}`);
-      return EXIT_INPUT;
+      return code(EXIT_INPUT);
     }
     throw e;
   }
   if (progressShown) process.stderr.write("\r\x1b[K");
   const o = output as Output | null;
   if (o !== null) await o.close();
-  if (res.error === null) return EXIT_OK;
+  if (res.error === null) return { code: EXIT_OK, part };
   const e = res.error;
   if (opts.debug) process.stderr.write(`${e.stack ?? e.message}\n`);
   const salvaged = e.io ? 0 : (res.salvagedEvents ?? 0);
@@ -202,11 +238,11 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
         : "the output holds no complete generation";
     const rec = salvaged > 0 ? `${gens > 0 ? " and" : ", only"} ${salvaged} event${salvaged === 1 ? "" : "s"} recovered from the damaged one` : "";
     err(`warning: ${input.name}: ${what} at byte ${e.offset}: ${firstLine(e.message)}; ${held}${rec}`);
-    return EXIT_PARTIAL;
+    return { code: EXIT_PARTIAL, part };
   }
   if (e.io) err(firstLine(e.message));
   else err(`${input.name}: ${firstLine(e.message)} (at byte ${e.offset})`);
-  return EXIT_INPUT;
+  return code(EXIT_INPUT);
 }
 
 function firstLine(s: string): string {

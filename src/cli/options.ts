@@ -23,6 +23,10 @@ export interface Options {
   startTime: Date | null;
   help: boolean;
   version: boolean;
+  /** Worker threads for several inputs (null: one per core). */
+  jobs: number | null;
+  /** Several inputs to --to summary: one summary each instead of the combined one. */
+  perTrace: boolean;
 }
 
 export class UsageError extends Error {}
@@ -60,6 +64,8 @@ export function parseArgs(argv: string[]): Options {
     startTime: null,
     help: false,
     version: false,
+    jobs: null,
+    perTrace: false,
   };
   const args = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
@@ -158,6 +164,16 @@ export function parseArgs(argv: string[]): Options {
         o.startTime = d;
         break;
       }
+      case "-j":
+      case "--jobs": {
+        const v = value(flag, inline);
+        if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--jobs: expected a number of workers (1 or more), got "${v}"`);
+        o.jobs = Number(v);
+        break;
+      }
+      case "--per-trace":
+        o.perTrace = true;
+        break;
       default:
         throw new UsageError(`unknown flag ${flag}`);
     }

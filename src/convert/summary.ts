@@ -5,139 +5,12 @@
 import type { Event } from "../decode/event.js";
 import { GoState, Kind, ResourceKind } from "../decode/spec.js";
 import type { TopFrame } from "./exec-stats.js";
+import { MMU_WINDOWS, report, type GoroutineGroup, type MMUPoint, type SummaryParts, type TraceSummary } from "./summary-report.js";
+
+export { combineSummaries, histogramBucket, histogramBucketMin, latencyOf, report } from "./summary-report.js";
+export type { GCSummary, GoroutineGroup, Latency, MMUPoint, PauseSummary, RegionTypeSummary, SummaryParts, TaskTypeSummary, TraceSummary } from "./summary-report.js";
 import { MAX_PROCS, MMUCurve, MutatorUtilization, UTIL_DEFAULT } from "./mmu.js";
 import { NO_TASK_ID, Summarizer, type GoroutineSummary, type RegionSummary } from "./summarizer.js";
-
-/** Latency distribution of a set of durations (ns). Percentiles are nearest-rank. */
-export interface Latency {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  total: number;
-  /**
-   * go tool trace's duration histogram: [bucket lower bound (ns), count] for
-   * every non-empty bucket (buckets grow by 10^(1/5)).
-   */
-  histogram: [number, number][];
-}
-
-/** Goroutines grouped by start function (go tool trace's /goroutines and /goroutine pages). */
-export interface GoroutineGroup {
-  /** Function of the goroutine's outermost frame ("" when no stack was ever seen). */
-  name: string;
-  count: number;
-  /** Sum of the time the goroutines were present in the trace. */
-  total: number;
-  exec: number;
-  schedWait: number;
-  /** Blocked on channels, select, sync primitives (reasons with "chan", "sync" or "select"). */
-  syncBlock: number;
-  /** Blocked on the network poller ("network"). */
-  networkBlock: number;
-  /** Blocked for other reasons (sleep, GC waits, ...). */
-  otherBlock: number;
-  syscall: number;
-  /** In a syscall after losing the P. */
-  syscallBlock: number;
-  /** Time not accounted for by the states above. */
-  unknown: number;
-  /** Time inside GC ranges (mark assist, sweep, stop-the-world); overlaps the other columns. */
-  gc: number;
-  blockByReason: Record<string, number>;
-  rangeTime: Record<string, number>;
-}
-
-export interface TaskTypeSummary {
-  type: string;
-  /** All tasks of this type seen (complete or not). */
-  count: number;
-  /** Latency of the complete tasks (begin and end both in the trace). */
-  latency: Latency;
-}
-
-export interface RegionTypeSummary {
-  type: string;
-  /** The outermost frame of the region's start stack (go tool trace groups by type and this frame). */
-  func: string;
-  file: string;
-  line: number;
-  pc: number;
-  /** Latency of every region of the group; a region without a begin (or end) runs from the trace start (to the trace end), as go tool trace counts it. */
-  latency: Latency;
-}
-
-export interface PauseSummary {
-  /** Range name, e.g. "stop-the-world (GC mark termination)". */
-  reason: string;
-  latency: Latency;
-}
-
-export interface GCSummary {
-  /** GC cycles that began in the trace. */
-  cycles: number;
-  /** Time in the concurrent mark phase (a phase already active at the start counts from the trace start). */
-  markTime: number;
-  /** Stop-the-world pauses of the GC (the ranges go tool trace's MMU counts). */
-  pauses: Latency;
-  /** Every stop-the-world range, by reason (GC or not). */
-  stwByReason: PauseSummary[];
-  /** Total time of goroutines in mark assist, and in incremental sweeping. */
-  assistTime: number;
-  sweepTime: number;
-}
-
-export interface MMUPoint {
-  window: number;
-  mmu: number;
-  /** Start of the worst window, ns after the trace start. */
-  at: number;
-}
-
-export interface TraceSummary {
-  /** First and last event (reader ns) and the span between them. */
-  start: number;
-  end: number;
-  duration: number;
-  goroutines: GoroutineGroup[];
-  tasks: TaskTypeSummary[];
-  regions: RegionTypeSummary[];
-  gc: GCSummary;
-  /** Minimum mutator utilization, counting STW, background mark workers and mark assists (the web UI's default). */
-  mmu: MMUPoint[];
-  /** Where a computation was bounded because of implausible values in the trace (empty for sound traces). */
-  notes: string[];
-}
-
-const LOG_DIV = Math.log(Math.pow(10, 1 / 5));
-
-/** go tool trace's histogram bucket of a duration. */
-export function histogramBucket(d: number): number {
-  return d > 0 ? Math.trunc(Math.log(d) / LOG_DIV) : 0;
-}
-
-/** Lower bound (ns) of a histogram bucket, as go tool trace labels it. */
-export function histogramBucketMin(b: number): number {
-  return Math.trunc(Math.exp(b * LOG_DIV));
-}
-
-/** Latency summary of durations (sorts the array in place). */
-export function latencyOf(ds: number[] | Float64Array): Latency {
-  const a = ds instanceof Float64Array ? ds : Float64Array.from(ds);
-  a.sort();
-  const n = a.length;
-  const rank = (q: number) => (n === 0 ? 0 : a[Math.max(0, Math.ceil(q * n) - 1)]!);
-  let total = 0;
-  const buckets = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
-    total += a[i]!;
-    const b = histogramBucket(a[i]!);
-    buckets.set(b, (buckets.get(b) ?? 0) + 1);
-  }
-  const histogram: [number, number][] = [...buckets.entries()].sort((x, y) => x[0] - y[0]).map(([b, c]) => [histogramBucketMin(b), c]);
-  return { count: n, p50: rank(0.5), p90: rank(0.9), p99: rank(0.99), max: n === 0 ? 0 : a[n - 1]!, total, histogram };
-}
 
 /** A growable list of durations. */
 class Durations {
@@ -151,8 +24,8 @@ class Durations {
     }
     this.a[this.n++] = d;
   }
-  latency(): Latency {
-    return latencyOf(this.a.slice(0, this.n));
+  values(): Float64Array {
+    return this.a.slice(0, this.n);
   }
 }
 
@@ -167,8 +40,6 @@ interface TaskEntry {
   start: number | null;
   end: number | null;
 }
-
-const MMU_WINDOWS = [1e6, 10e6, 100e6, 1e9];
 
 /**
  * Computes the summary report in one pass: feed every event to `event`, then
@@ -375,7 +246,13 @@ export class SummaryBuilder {
     }
   }
 
+  /** The report (call once, after the last event). */
   finish(): TraceSummary {
+    return report(this.parts());
+  }
+
+  /** The report's parts, durations kept (for combining several traces: combineSummaries). Call once. */
+  parts(): SummaryParts {
     const s = this.summarizer;
     s.finish();
     const end = this.last;
@@ -392,9 +269,6 @@ export class SummaryBuilder {
         if (total > z[i + 1]!) gr.unknown += total - z[i + 1]!;
       }
     }
-    const assist = this.assist;
-    const sweep = this.sweep;
-    const goroutines = [...this.groups.values()].sort((a, b) => b.exec - a.exec || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
     // Tasks by type.
     const byType = new Map<string, { count: number; d: Durations }>();
@@ -407,17 +281,9 @@ export class SummaryBuilder {
       x.count++;
       if (e.start !== null && e.end !== null) x.d.push(e.end - e.start);
     }
-    const tasks = [...byType.entries()]
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map(([type, x]) => ({ type, count: x.count, latency: x.d.latency() }));
-
-    const regions = [...this.regionGroups.values()]
-      .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.frame.pc - b.frame.pc))
-      .map((g) => ({ type: g.type, func: g.frame.func, file: g.frame.file, line: g.frame.line, pc: g.frame.pc, latency: g.d.latency() }));
-
-    const stwByReason = [...this.stw.entries()]
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map(([reason, d]) => ({ reason, latency: d.latency() }));
+    const tasks = [...byType.entries()].map(([type, x]) => ({ type, count: x.count, durations: x.d.values() }));
+    const regions = [...this.regionGroups.values()].map((g) => ({ type: g.type, func: g.frame.func, file: g.frame.file, line: g.frame.line, pc: g.frame.pc, durations: g.d.values() }));
+    const stwByReason = [...this.stw.entries()].map(([reason, d]) => ({ reason, durations: d.values() }));
 
     const duration = this.started ? end - this.first : 0;
     const series = this.util.finish();
@@ -439,10 +305,10 @@ export class SummaryBuilder {
       start: this.first,
       end,
       duration,
-      goroutines,
+      goroutines: [...this.groups.values()],
       tasks,
       regions,
-      gc: { cycles: this.gcCycles, markTime: this.markTime, pauses: this.gcPauses.latency(), stwByReason, assistTime: assist, sweepTime: sweep },
+      gc: { cycles: this.gcCycles, markTime: this.markTime, pauses: this.gcPauses.values(), stwByReason, assistTime: this.assist, sweepTime: this.sweep },
       mmu,
       notes,
     };

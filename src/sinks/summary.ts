@@ -113,7 +113,7 @@ export function summaryText(s: TraceSummary, name: string): string[] {
     if (s.duration > 0) out.push("  Minimum mutator utilization: not available (the trace does not record GOMAXPROCS)");
   } else {
     out.push("  Minimum mutator utilization (STW, background mark workers, mark assist):");
-    const rows = s.mmu.map((m) => [fmtDur(m.window).replace(/\.0+(?=[a-zµ])/, ""), pct(m.mmu), m.mmu < 1 ? `at +${fmtDur(m.at)}` : ""]);
+    const rows = s.mmu.map((m) => [fmtDur(m.window).replace(/\.0+(?=[a-zµ])/, ""), pct(m.mmu), m.mmu < 1 ? `at +${fmtDur(m.at)}${m.trace !== undefined ? ` in ${baseName(m.trace)}` : ""}` : ""]);
     out.push(...table(["Window", "MMU", "Worst window"], rows, 0, "    "));
   }
   return out;
