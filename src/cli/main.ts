@@ -26,6 +26,18 @@ function err(msg: string): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "watch") {
+    try {
+      const { watchCommand } = await import("./watch/command.js");
+      return await watchCommand(argv.slice(1));
+    } catch (e) {
+      if (e instanceof UsageError) {
+        err(`${e.message}\nRun 'trace-convert --help' for usage.`);
+        return EXIT_USAGE;
+      }
+      throw e;
+    }
+  }
   let opts: Options;
   try {
     opts = parseArgs(argv);
@@ -105,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   // Inputs convert in parallel, a worker per core (stdin and --open: here, one at a time).
   const parallel = many && !opts.open && !opts.inputs.includes("-") ? (opts.jobs ?? defaultJobs()) : 1;
-  const results = await runJobs(jobs, parallel, (j) => convertOne(j.arg, j.format, j.outPath, j.opts, j.collect));
+  const results = await runJobs(jobs, parallel);
   let worst = EXIT_OK;
   for (let i = 0; i < jobs.length; i++) {
     let code = results[i]!.code;
@@ -147,28 +159,29 @@ function isDir(p: string): boolean {
  * code. With `collect`, the format's combine.collect runs instead of run, and
  * its parts come back for a combined output.
  */
-export async function convertOne(arg: string, formatName: string, outPath: string | null, opts: Options, collect = false): Promise<JobResult> {
-  const code = (c: number): JobResult => ({ code: c, part: null });
+export async function convertOne(arg: string, formatName: string, outPath: string | null, opts: Options, collect = false, say: (msg: string) => void = err): Promise<JobResult> {
+  let events = 0;
+  const code = (c: number): JobResult => ({ code: c, part: null, events });
   const format = findFormat(formatName)!;
   let input: Input;
   try {
     const r = resolveInput(arg);
     input = r.input;
-    if (r.note !== null && !opts.quiet) err(r.note);
+    if (r.note !== null && !opts.quiet) say(r.note);
   } catch (e) {
     if (e instanceof TraceError) {
-      err(e.message);
+      say(e.message);
       return code(EXIT_INPUT);
     }
     throw e;
   }
   if (format.writesOutput && outPath === null && format.binary && process.stdout.isTTY === true) {
-    err(`--to ${format.name} writes binary data; not writing it to a terminal. Use -o ${outputStem(arg)}${format.ext} (or pipe it).`);
+    say(`--to ${format.name} writes binary data; not writing it to a terminal. Use -o ${outputStem(arg)}${format.ext} (or pipe it).`);
     return code(EXIT_USAGE);
   }
   let output: Output | null = null;
   const warned = new Set<string>();
-  const progress = process.stderr.isTTY === true && !opts.quiet;
+  const progress = process.stderr.isTTY === true && !opts.quiet && say === err;
   let started = Date.now();
   let progressShown = false;
   const showProgress = (r: TraceReader) => {
@@ -190,7 +203,7 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
       if (warned.has(msg)) return;
       warned.add(msg);
       if (progressShown) process.stderr.write("\r\x1b[K");
-      err(`warning: ${msg}`);
+      say(`warning: ${msg}`);
     },
     drive(onEvent, dopts) {
       started = Date.now();
@@ -208,16 +221,16 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
     const o = output as Output | null;
     if (o !== null) await o.close().catch(() => undefined);
     if (e instanceof TraceError) {
-      err(`${input.name}: ${firstLine(e.message)}${e.offset > 0 ? ` (at byte ${e.offset})` : ""}`);
+      say(`${input.name}: ${firstLine(e.message)}${e.offset > 0 ? ` (at byte ${e.offset})` : ""}`);
       if (opts.debug) process.stderr.write(`${e.stack ?? e.message}\n`);
       return code(EXIT_INPUT);
     }
     if (e instanceof UsageError) {
-      err(e.message);
+      say(e.message);
       return code(EXIT_USAGE);
     }
     if (!opts.debug && e instanceof Error && (e as NodeJS.ErrnoException).code !== undefined) {
-      err(`${e.message}`);
+      say(`${e.message}`);
       return code(EXIT_INPUT);
     }
     throw e;
@@ -225,7 +238,8 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
   if (progressShown) process.stderr.write("\r\x1b[K");
   const o = output as Output | null;
   if (o !== null) await o.close();
-  if (res.error === null) return { code: EXIT_OK, part };
+  events = res.reader.stats.events;
+  if (res.error === null) return { code: EXIT_OK, part, events };
   const e = res.error;
   if (opts.debug) process.stderr.write(`${e.stack ?? e.message}\n`);
   const salvaged = e.io ? 0 : (res.salvagedEvents ?? 0);
@@ -237,11 +251,11 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
         ? `the output holds the ${gens} complete generation${gens === 1 ? "" : "s"} before it`
         : "the output holds no complete generation";
     const rec = salvaged > 0 ? `${gens > 0 ? " and" : ", only"} ${salvaged} event${salvaged === 1 ? "" : "s"} recovered from the damaged one` : "";
-    err(`warning: ${input.name}: ${what} at byte ${e.offset}: ${firstLine(e.message)}; ${held}${rec}`);
-    return { code: EXIT_PARTIAL, part };
+    say(`warning: ${input.name}: ${what} at byte ${e.offset}: ${firstLine(e.message)}; ${held}${rec}`);
+    return { code: EXIT_PARTIAL, part, events };
   }
-  if (e.io) err(firstLine(e.message));
-  else err(`${input.name}: ${firstLine(e.message)} (at byte ${e.offset})`);
+  if (e.io) say(firstLine(e.message));
+  else say(`${input.name}: ${firstLine(e.message)} (at byte ${e.offset})`);
   return code(EXIT_INPUT);
 }
 

@@ -41,6 +41,16 @@ export function parseDuration(s: string, flag: string): number {
   return Math.round(Number(m[1]) * UNIT[m[2] ?? "s"]!);
 }
 
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 };
+
+/** Parses "300MB", "1.5GB", "512KiB", "1000" (bytes). */
+export function parseSize(s: string, flag: string): number {
+  const m = SIZE.exec(s.trim());
+  if (m === null) throw new UsageError(`${flag}: cannot parse size "${s}" (use e.g. 300MB, 1GB, 512KiB)`);
+  return Math.round(Number(m[1]) * SIZE_UNIT[(m[2] ?? "b").toLowerCase()]!);
+}
+
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     to: "",

@@ -14,12 +14,27 @@ export interface Job {
   opts: Options;
   /** Return the summary's parts instead of writing (several inputs combined). */
   collect: boolean;
+  /** Return the messages instead of printing them. */
+  capture?: boolean;
 }
 
 export interface JobResult {
   code: number;
   /** With `collect`: the parts, or null when nothing was decoded. */
   part: SummaryParts | null;
+  /** Events decoded. */
+  events: number;
+  /** With `capture`: the messages (each a line, without "trace-convert: "). */
+  messages?: string[];
+}
+
+/** Runs a job here, capturing its messages when it asks to. */
+export async function runHere(j: Job): Promise<JobResult> {
+  const { convertOne } = await import("./main.js");
+  if (j.capture !== true) return convertOne(j.arg, j.format, j.outPath, j.opts, j.collect);
+  const messages: string[] = [];
+  const r = await convertOne(j.arg, j.format, j.outPath, j.opts, j.collect, (m) => messages.push(m));
+  return { ...r, messages };
 }
 
 /** The default number of workers: one per core. */
@@ -31,7 +46,7 @@ export function defaultJobs(): number {
  * Runs `jobs` on `n` workers (in order of the list; results in the same order).
  * `inProcess` runs one job here instead (used when a pool is not worth it).
  */
-export async function runJobs(jobs: Job[], n: number, inProcess: (j: Job) => Promise<JobResult>): Promise<JobResult[]> {
+export async function runJobs(jobs: Job[], n: number, inProcess: (j: Job) => Promise<JobResult> = runHere): Promise<JobResult[]> {
   const results: JobResult[] = new Array(jobs.length);
   if (n <= 1 || jobs.length <= 1) {
     for (let i = 0; i < jobs.length; i++) results[i] = await inProcess(jobs[i]!);

@@ -2,16 +2,15 @@
 // command would in-process, answers with the exit code (and summary parts).
 
 import { parentPort } from "node:worker_threads";
-import { convertOne } from "./main.js";
-import type { Job, JobResult } from "./pool.js";
+import { runHere, type Job, type JobResult } from "./pool.js";
 
 const port = parentPort!;
 port.on("message", (job: Job) => {
-  convertOne(job.arg, job.format, job.outPath, job.opts, job.collect).then(
-    (r: JobResult) => port.postMessage(r),
+  runHere(job).then(
+    (r) => port.postMessage(r),
     (e: unknown) => {
       process.stderr.write(`trace-convert: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      port.postMessage({ code: 1, part: null } satisfies JobResult);
+      port.postMessage({ code: 1, part: null, events: 0 } satisfies JobResult);
     },
   );
 });

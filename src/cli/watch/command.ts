@@ -1,0 +1,151 @@
+// `trace-convert watch DIR ...`: the command line of the watcher.
+
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { FORMATS, findFormat } from "../formats.js";
+import { parseArgs, parseDuration, parseSize, UsageError, type Options } from "../options.js";
+import { defaultJobs } from "../pool.js";
+import type { LogFormat } from "./log.js";
+import { Watcher, type WatchOptions } from "./watch.js";
+
+export const WATCH_USAGE = `Usage: trace-convert watch DIR [--to otlp|zipkin [--endpoint URL]] [--out DIR2 --formats F1,F2]
+  [--recursive] [--state DIR] [--spool-max SIZE] [--settle D] [--poll D] [--jobs N]
+  [--log-format text|json] [--delete-after | --move-to DIR3] [--once] [conversion options]`;
+
+/** The watcher's own flags, taken out of argv; the rest are the conversion's. */
+export function parseWatchArgs(argv: string[]): WatchOptions {
+  const rest: string[] = [];
+  let recursive = false;
+  let outDir: string | null = null;
+  let formats: string[] = [];
+  let stateDir: string | null = null;
+  let spoolMax = 1 << 30;
+  let settleMs = 2000;
+  let truncatedSettleMs: number | null = null;
+  let pollMs = 1000;
+  let logFormat: LogFormat = "text";
+  let deleteAfter = false;
+  let moveTo: string | null = null;
+  let once = false;
+  const args = [...argv];
+  const value = (flag: string, inline: string | undefined): string => {
+    if (inline !== undefined) return inline;
+    const v = args.shift();
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  while (args.length > 0) {
+    const a = args.shift()!;
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const flag = eq >= 0 ? a.slice(0, eq) : a;
+    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    switch (flag) {
+      case "-r":
+      case "--recursive":
+        recursive = true;
+        break;
+      case "--out":
+        outDir = value(flag, inline);
+        break;
+      case "--formats":
+        formats = value(flag, inline)
+          .split(",")
+          .map((f) => f.trim())
+          .filter((f) => f !== "");
+        break;
+      case "--state":
+        stateDir = value(flag, inline);
+        break;
+      case "--spool-max":
+        spoolMax = parseSize(value(flag, inline), flag);
+        break;
+      case "--settle":
+        settleMs = parseDuration(value(flag, inline), flag) / 1e6;
+        break;
+      case "--settle-truncated":
+        truncatedSettleMs = parseDuration(value(flag, inline), flag) / 1e6;
+        break;
+      case "--poll":
+        pollMs = Math.max(10, parseDuration(value(flag, inline), flag) / 1e6);
+        break;
+      case "--log-format": {
+        const v = value(flag, inline);
+        if (v !== "text" && v !== "json") throw new UsageError(`--log-format: text or json, not "${v}"`);
+        logFormat = v;
+        break;
+      }
+      case "--delete-after":
+        deleteAfter = true;
+        break;
+      case "--move-to":
+        moveTo = value(flag, inline);
+        break;
+      case "--once":
+        once = true;
+        break;
+      default:
+        rest.push(a);
+    }
+  }
+  const opts: Options = parseArgs(rest);
+  if (opts.inputs.length !== 1) throw new UsageError(`watch takes one folder (got ${opts.inputs.length === 0 ? "none" : opts.inputs.join(" ")})\n${WATCH_USAGE}`);
+  const dir = opts.inputs[0]!;
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    /* below */
+  }
+  if (!isDir) throw new UsageError(`watch: ${dir} is not a folder`);
+  let push: string | null = null;
+  if (opts.to !== "") {
+    const f = findFormat(opts.to);
+    if (f === undefined || f.writesOutput) {
+      const pushes = FORMATS.filter((x) => !x.writesOutput).map((x) => x.name);
+      throw new UsageError(`watch --to takes a push format (${pushes.join(", ")}); files go through --out DIR --formats ${opts.to}`);
+    }
+    push = f.name;
+  }
+  if (outDir !== null && formats.length === 0) throw new UsageError("watch --out needs --formats (e.g. --formats perfetto-proto,pprof-sync)");
+  if (outDir === null && formats.length > 0) throw new UsageError("watch --formats needs --out DIR");
+  for (const f of formats) {
+    const ff = findFormat(f);
+    if (ff === undefined || !ff.writesOutput) throw new UsageError(`watch --formats: "${f}" is not a file format (${FORMATS.filter((x) => x.writesOutput).map((x) => x.name).join(", ")})`);
+  }
+  if (push === null && outDir === null) throw new UsageError(`watch needs something to do: --to otlp (push spans) and/or --out DIR --formats ...\n${WATCH_USAGE}`);
+  if (deleteAfter && moveTo !== null) throw new UsageError("--delete-after and --move-to exclude each other");
+  if (opts.output !== null) throw new UsageError("watch writes files with --out DIR (not -o)");
+  return {
+    dir,
+    recursive,
+    push,
+    outDir,
+    formats,
+    stateDir: stateDir ?? join(dir, ".trace-convert"),
+    spoolMax,
+    settleMs,
+    truncatedSettleMs: truncatedSettleMs ?? Math.max(settleMs * 5, 10_000),
+    pollMs,
+    jobs: opts.jobs ?? defaultJobs(),
+    logFormat,
+    deleteAfter,
+    moveTo,
+    once,
+    opts,
+  };
+}
+
+/** Runs the watcher until SIGTERM/SIGINT (which finish the current file and exit 0), or --once is done. */
+export async function watchCommand(argv: string[]): Promise<number> {
+  const o = parseWatchArgs(argv);
+  const w = new Watcher(o);
+  const stop = () => w.stop();
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  try {
+    return await w.run();
+  } finally {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+  }
+}
