@@ -14,7 +14,7 @@ import { describe, test } from "node:test";
 import protobuf from "protobufjs";
 import { drive, type DriveResult } from "../src/convert/drive.js";
 import { CPU_PERIOD, NO_FILTER, PROFILE_KINDS, ProfileBuilder, type ProfileFilter } from "../src/convert/pprof.js";
-import { resourceAttrs } from "../src/cli/formats/otlp.js";
+import { resourceAttrs } from "../src/cli/formats/spans.js";
 import { SpanBuilder, type SpanAttr, type SpanRec } from "../src/convert/spans.js";
 import { SummaryBuilder } from "../src/convert/summary.js";
 import { TaskCollector, TimelineConverter, type TimelineOptions } from "../src/convert/timeline.js";
@@ -22,7 +22,8 @@ import type { Event } from "../src/decode/event.js";
 import type { TraceReader } from "../src/decode/reader.js";
 import { OtlpJsonWriter } from "../src/sinks/otlp-json.js";
 import { PerfettoProtoSink } from "../src/sinks/perfetto-proto.js";
-import { flushEncoder, GzipStream, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
+import { nodeGzip } from "../src/sinks/gzip-node.js";
+import { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
 import { summaryJSON, summaryText } from "../src/sinks/summary.js";
 import { TraceJsonSink } from "../src/sinks/trace-json.js";
 import { generate, mutate, Rand, smallFixtures } from "./fuzzlib.js";
@@ -288,7 +289,7 @@ async function convertCase(bytes: Uint8Array, v: Variant): Promise<ConvertResult
     // The CLI's unfiltered CPU profile: samples encoded as they come.
     const cpuStreamed = v.filter.region === null && v.filter.task === null ? new ProfileBuilder("cpu", v.filter) : null;
     const cpuOut = new Collector(v.every);
-    const cpuGz = cpuStreamed === null ? null : new GzipStream(cpuOut);
+    const cpuGz = cpuStreamed === null ? null : nodeGzip(cpuOut);
     const cpuEnc = cpuStreamed === null ? null : new PprofEncoder(cpuStreamed.stacks, cpuStreamed.info);
     if (cpuStreamed !== null) cpuStreamed.onCPUSample = (stack, labels) => cpuEnc!.sample(stack, 1, CPU_PERIOD, labels);
 
@@ -296,7 +297,7 @@ async function convertCase(bytes: Uint8Array, v: Variant): Promise<ConvertResult
     const otlpOut = new Collector(v.every);
     let otlp: OtlpJsonWriter | null = null;
     let spanCount = 0;
-    // As the CLI's (src/cli/formats/otlp.ts, which cannot be imported alone): known once the first span is out.
+    // As the CLI's (src/cli/formats/spans.ts): known once the first span is out.
     const resource = (): SpanAttr[] => resourceAttrs(null, spans.version, spans.programName, {});
     const addSpans = async (list: SpanRec[]) => {
       for (const s of list) {
@@ -320,7 +321,7 @@ async function convertCase(bytes: Uint8Array, v: Variant): Promise<ConvertResult
       for (const b of profiles) guard(`ProfileBuilder(${b.kind})`, () => b.event(ev, r.timeBase));
       if (cpuStreamed !== null) {
         guard("ProfileBuilder(cpu, streamed)", () => cpuStreamed.event(ev, r.timeBase));
-        if (cpuEnc!.pb.pos >= 1 << 16) w(guard("flushEncoder(cpu)", () => flushEncoder(cpuEnc!, cpuGz!)));
+        if (cpuEnc!.pending >= PIECE_ITEMS) w(guard("flushEncoder(cpu)", () => flushEncoder(cpuEnc!, cpuGz!)));
       }
       guard("SpanBuilder", () => spans.event(ev, r));
       if (spans.pending > 0) w(guard("OtlpJsonWriter", () => addSpans(spans.takeSpans())));
@@ -343,7 +344,7 @@ async function convertCase(bytes: Uint8Array, v: Variant): Promise<ConvertResult
       stage = `pprof ${b.kind}`;
       guard(`ProfileBuilder(${b.kind}) end`, () => b.end(ok));
       const out = new Collector(v.every);
-      await guard(`writeProfile(${b.kind})`, () => writeProfile(b, out));
+      await guard(`writeProfile(${b.kind})`, () => writeProfile(b, out, nodeGzip));
       checkProfile(out.bytes(), b.kind);
     }
     if (cpuStreamed !== null) {
@@ -351,8 +352,7 @@ async function convertCase(bytes: Uint8Array, v: Variant): Promise<ConvertResult
       await guard("ProfileBuilder(cpu, streamed) end", async () => {
         cpuStreamed.end(ok);
         cpuEnc!.times(cpuStreamed.wallStart, cpuStreamed.lastTime - cpuStreamed.firstTime);
-        await cpuGz!.write(cpuEnc!.pb.bytes());
-        cpuEnc!.pb.reset();
+        await cpuGz!.write(cpuEnc!.take());
         await cpuGz!.end();
       });
       checkProfile(cpuOut.bytes(), "cpu (streamed)");
