@@ -54,10 +54,12 @@ function attr(attrs: readonly SpanAttr[], key: string): string | number | boolea
 
 /**
  * A finished span as the Zipkin exporter takes it. Zipkin's model is in whole
- * microseconds (its server refuses a fractional timestamp, which the exporter
- * would send for a start that is not on a microsecond): the start is
- * truncated to the microsecond and the duration rounded, at least 1 µs for a
- * span that lasts at all (Zipkin's own rule). An annotation carries only a
+ * microseconds, and its server refuses a fractional timestamp with 400
+ * ("Expected a long"): exporter-zipkin 2.2.0 rounds durations and annotation
+ * times (opentelemetry-js #4056, #4165) but sends the span's start as is, so
+ * the start is truncated to the microsecond here, and the duration rounded,
+ * at least 1 µs for a span that lasts at all (as the OpenTelemetry Zipkin
+ * specification asks). An annotation carries only a
  * string, so a log's becomes "category: message" (its message alone when it
  * has no category).
  */

@@ -89,12 +89,12 @@ export async function peekInput(src: AsyncIterable<Uint8Array>): Promise<{ first
   return { first, all: all() };
 }
 
-/** A JSON object (a trace starts with "go 1."): after an optional byte order mark and white space, "{". */
-export function looksLikeJson(b: Uint8Array | null): boolean {
+/** A JSON object (a trace starts with "go 1."): after an optional byte order mark and white space, "{" (or `open`). */
+export function looksLikeJson(b: Uint8Array | null, open = 123): boolean {
   if (b === null) return false;
   let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
   while (i < b.length && (b[i] === 32 || b[i] === 10 || b[i] === 13 || b[i] === 9)) i++;
-  return b[i] === 123;
+  return b[i] === open;
 }
 
 export type SpanSink = { add(s: SpanRec): Promise<void> | void };
@@ -110,6 +110,9 @@ export type SpanSink = { add(s: SpanRec): Promise<void> | void };
 export async function inputSpans(ctx: FormatContext, open: (resource: SpanAttr[]) => SpanSink): Promise<{ res: DriveResult; fromJson: boolean }> {
   const { first, all } = await peekInput(ctx.input.open());
   if (looksLikeJson(first)) return { res: await jsonSpans(ctx, all, open), fromJson: true };
+  if (looksLikeJson(first, 91)) {
+    throw new TraceError("a JSON array (a Zipkin body?) is not an input: the span formats take a trace or an OTLP JSON body (what --to otlp-json writes)", 0);
+  }
 
   const builder = new SpanBuilder({ startTime: ctx.opts.startTime, mtime: ctx.input.mtime, warn: (m) => ctx.warn(m) });
   let sink: SpanSink | null = null;
