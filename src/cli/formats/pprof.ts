@@ -1,7 +1,5 @@
 import type { DriveResult } from "../../convert/drive.js";
 import { CPU_PERIOD, ProfileBuilder, type ProfileFilter, type ProfileKind } from "../../convert/pprof.js";
-import { nodeGzip } from "../../sinks/gzip-node.js";
-import { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile } from "../../sinks/pprof.js";
 import type { Format, FormatContext } from "../format.js";
 
 const SUMMARIES: Record<ProfileKind, string> = {
@@ -26,6 +24,8 @@ function filterOf(ctx: FormatContext): ProfileFilter {
 }
 
 async function run(kind: ProfileKind, ctx: FormatContext): Promise<DriveResult> {
+  // The encoder (pprof-format, ~25 ms to load) is loaded by the pprof formats only.
+  const [{ nodeGzip }, { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile }] = await Promise.all([import("../../sinks/gzip-node.js"), import("../../sinks/pprof.js")]);
   const filter = filterOf(ctx);
   const b = new ProfileBuilder(kind, filter);
   const streamed = kind === "cpu" && filter.region === null && filter.task === null;
