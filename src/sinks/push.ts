@@ -80,7 +80,13 @@ export function describeExportError(e: unknown): { reason: string; retryable: bo
   if (typeof err.code === "number" && typeof err.details === "string") {
     // A gRPC status (@grpc/grpc-js ServiceError).
     const name = GRPC_STATUS[err.code] ?? `status ${err.code}`;
-    return { reason: `gRPC ${name}${err.details ? ": " + err.details : ""}`, retryable: GRPC_RETRYABLE.has(err.code) };
+    // "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:4317. Resolution note: "
+    const details = err.details
+      .replace(/\s*Resolution note:\s*$/, "")
+      .replace(/Last error: (Error: )?/, "last error: ")
+      .trim()
+      .replace(/\.$/, "");
+    return { reason: `gRPC ${name}${details ? ": " + details : ""}`, retryable: GRPC_RETRYABLE.has(err.code) };
   }
   const msg = err.message ?? String(e);
   // The Zipkin exporter's answer to a status >= 400.
