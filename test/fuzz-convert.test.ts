@@ -20,7 +20,9 @@ import { SummaryBuilder } from "../src/convert/summary.js";
 import { TaskCollector, TimelineConverter, type TimelineOptions } from "../src/convert/timeline.js";
 import type { Event } from "../src/decode/event.js";
 import type { TraceReader } from "../src/decode/reader.js";
+import { OtlpJsonSpanReader } from "../src/convert/otlp-json-read.js";
 import { OtlpJsonWriter } from "../src/sinks/otlp-json.js";
+import { ZipkinJsonWriter } from "../src/sinks/zipkin-json.js";
 import { PerfettoProtoSink } from "../src/sinks/perfetto-proto.js";
 import { nodeGzip } from "../src/sinks/gzip-node.js";
 import { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
@@ -204,6 +206,38 @@ function checkOtlpJson(text: string, spans: number): void {
   assert.equal(count, spans, "span count");
 }
 
+/** The OTLP JSON read back (as the unsent file is) and written again: the same bytes; its spans as Zipkin JSON: valid, whole microseconds (no fraction, which Zipkin refuses). */
+async function checkOtlpRoundTrip(bytes: Buffer, spans: number): Promise<void> {
+  const again = new Collector(0);
+  let w: OtlpJsonWriter | null = null;
+  let zipkin = "";
+  let z: ZipkinJsonWriter | null = null;
+  const r = new OtlpJsonSpanReader(
+    (attrs) => {
+      w ??= new OtlpJsonWriter(again, attrs, "fuzz");
+      z ??= new ZipkinJsonWriter({ write: (t) => void (zipkin += t) }, attrs, "fuzz");
+    },
+    (sp) => {
+      void w!.add(sp);
+      void z!.add(sp);
+    },
+  );
+  // In odd pieces, as a stream brings them.
+  for (let i = 0, k = 1; i < bytes.length; i += k, k = (k * 7 + 3) % 4093) r.push(bytes.subarray(i, i + k));
+  r.end();
+  assert.equal(r.spans, spans, "spans read back");
+  if (w === null) return;
+  await (w as OtlpJsonWriter).end();
+  assert.ok(again.bytes().equals(bytes), "OTLP JSON read back and written again differs");
+  await (z as unknown as ZipkinJsonWriter).end();
+  const zs = JSON.parse(zipkin) as { timestamp: number; duration: number; annotations?: { timestamp: number }[] }[];
+  assert.equal(zs.length, spans, "Zipkin spans");
+  for (const x of zs) {
+    assert.ok(Number.isInteger(x.timestamp) && Number.isInteger(x.duration), `Zipkin times: ${JSON.stringify(x).slice(0, 200)}`);
+    for (const a of x.annotations ?? []) assert.ok(Number.isInteger(a.timestamp), "Zipkin annotation time");
+  }
+}
+
 // ---- one case ----
 
 async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
@@ -364,6 +398,8 @@ async function convertCase(bytes: Uint8Array, v: Variant): Promise<ConvertResult
     otlp ??= new OtlpJsonWriter(otlpOut, resource(), "fuzz");
     await guard("OtlpJsonWriter end", () => otlp!.end());
     checkOtlpJson(otlpOut.bytes().toString("utf8"), spanCount);
+    stage = "OTLP JSON read back";
+    await checkOtlpRoundTrip(otlpOut.bytes(), spanCount);
 
     stage = "summary";
     const s = guard("SummaryBuilder finish", () => summary.finish());
