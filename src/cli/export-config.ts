@@ -185,6 +185,7 @@ export function otlpTarget(opts: Options, env: Env = process.env, warn: (m: stri
 
 /** Everything --to zipkin sends with: URL, headers (--header), timeout (OTEL_EXPORTER_ZIPKIN_TIMEOUT). */
 export function zipkinTarget(opts: Options, env: Env = process.env, warn: (m: string) => void = () => undefined): ExportTarget {
+  if (opts.protocol !== null) warn(`--protocol ${opts.protocol} is for --to otlp: Zipkin gets JSON over HTTP`);
   const url = resolveZipkinEndpoint(opts.endpoint, env);
   return {
     protocol: "zipkin",
