@@ -16,6 +16,10 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Everything is written by now. A request the command gave up on (a
+    // backend that never answers, a Zipkin exporter with no timeout) must not
+    // keep it running: exit at the latest 2 s later.
+    setTimeout(() => process.exit(code), 2000).unref();
   },
   (err: unknown) => {
     process.stderr.write(`trace-convert: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -68,7 +68,8 @@ function variants(format: string): string[][] {
     return [[], window, ["--goroutine", "1"], ["--task", "handoff"], ["--annotations-only"], ["--redact"]];
   }
   if (format.startsWith("pprof-")) return [[], ["--labels"], ["--region", "outer"], ["--task", "handoff", "--goroutine", "1"], window];
-  if (format === "summary") return [[], ["--json"]];
+  // One summary per input (several inputs are otherwise combined into one).
+  if (format === "summary") return [["--per-trace"], ["--json", "--per-trace"]];
   if (format === "otlp-json") return [[], ["--start-time", "2026-01-02T03:04:05Z", "--redact"]];
   return [[], ["--redact"]];
 }

@@ -10,15 +10,18 @@ import { gunzipSync } from "node:zlib";
 import protobuf from "protobufjs";
 import { drive, type DriveResult } from "../src/convert/drive.js";
 import { CPU_PERIOD, NO_FILTER, PROFILE_KINDS, ProfileBuilder, type ProfileFilter } from "../src/convert/pprof.js";
-import { resourceAttrs } from "../src/cli/formats/otlp.js";
+import { resourceAttrs } from "../src/cli/formats/spans.js";
 import { SpanBuilder, type SpanAttr, type SpanRec } from "../src/convert/spans.js";
 import { SummaryBuilder } from "../src/convert/summary.js";
 import { TaskCollector, TimelineConverter, type TimelineOptions } from "../src/convert/timeline.js";
 import type { Event } from "../src/decode/event.js";
 import type { TraceReader } from "../src/decode/reader.js";
+import { OtlpJsonSpanReader } from "../src/convert/otlp-json-read.js";
 import { OtlpJsonWriter } from "../src/sinks/otlp-json.js";
+import { ZipkinJsonWriter } from "../src/sinks/zipkin-json.js";
 import { PerfettoProtoSink } from "../src/sinks/perfetto-proto.js";
-import { flushEncoder, GzipStream, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
+import { nodeGzip } from "../src/sinks/gzip-node.js";
+import { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
 import { summaryJSON, summaryText } from "../src/sinks/summary.js";
 import { TraceJsonSink } from "../src/sinks/trace-json.js";
 import { generate, mutate, Rand } from "./fuzzlib.js";
@@ -191,6 +194,38 @@ function checkOtlpJson(text: string, spans: number): void {
   assert.equal(count, spans, "span count");
 }
 
+/** The OTLP JSON read back (as the unsent file is) and written again: the same bytes; its spans as Zipkin JSON: valid, whole microseconds (no fraction, which Zipkin refuses). */
+async function checkOtlpRoundTrip(bytes: Buffer, spans: number): Promise<void> {
+  const again = new Collector(0);
+  let w: OtlpJsonWriter | null = null;
+  let zipkin = "";
+  let z: ZipkinJsonWriter | null = null;
+  const r = new OtlpJsonSpanReader(
+    (attrs) => {
+      w ??= new OtlpJsonWriter(again, attrs, "fuzz");
+      z ??= new ZipkinJsonWriter({ write: (t) => void (zipkin += t) }, attrs, "fuzz");
+    },
+    (sp) => {
+      void w!.add(sp);
+      void z!.add(sp);
+    },
+  );
+  // In odd pieces, as a stream brings them.
+  for (let i = 0, k = 1; i < bytes.length; i += k, k = (k * 7 + 3) % 4093) r.push(bytes.subarray(i, i + k));
+  r.end();
+  assert.equal(r.spans, spans, "spans read back");
+  if (w === null) return;
+  await (w as OtlpJsonWriter).end();
+  assert.ok(again.bytes().equals(bytes), "OTLP JSON read back and written again differs");
+  await (z as unknown as ZipkinJsonWriter).end();
+  const zs = JSON.parse(zipkin) as { timestamp: number; duration: number; annotations?: { timestamp: number }[] }[];
+  assert.equal(zs.length, spans, "Zipkin spans");
+  for (const x of zs) {
+    assert.ok(Number.isInteger(x.timestamp) && Number.isInteger(x.duration), `Zipkin times: ${JSON.stringify(x).slice(0, 200)}`);
+    for (const a of x.annotations ?? []) assert.ok(Number.isInteger(a.timestamp), "Zipkin annotation time");
+  }
+}
+
 // ---- one case ----
 
 async function* once(b: Uint8Array): AsyncIterable<Uint8Array> {
@@ -276,7 +311,7 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
     // The CLI's unfiltered CPU profile: samples encoded as they come.
     const cpuStreamed = v.filter.region === null && v.filter.task === null ? new ProfileBuilder("cpu", v.filter) : null;
     const cpuOut = new Collector(v.every);
-    const cpuGz = cpuStreamed === null ? null : new GzipStream(cpuOut);
+    const cpuGz = cpuStreamed === null ? null : nodeGzip(cpuOut);
     const cpuEnc = cpuStreamed === null ? null : new PprofEncoder(cpuStreamed.stacks, cpuStreamed.info);
     if (cpuStreamed !== null) cpuStreamed.onCPUSample = (stack, labels) => cpuEnc!.sample(stack, 1, CPU_PERIOD, labels);
 
@@ -284,7 +319,7 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
     const otlpOut = new Collector(v.every);
     let otlp: OtlpJsonWriter | null = null;
     let spanCount = 0;
-    // As the CLI's (src/cli/formats/otlp.ts, which cannot be imported alone): known once the first span is out.
+    // As the CLI's (src/cli/formats/spans.ts): known once the first span is out.
     const resource = (): SpanAttr[] => resourceAttrs(null, spans.version, spans.programName, {});
     const addSpans = async (list: SpanRec[]) => {
       for (const s of list) {
@@ -308,7 +343,7 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
       for (const b of profiles) guard(`ProfileBuilder(${b.kind})`, () => b.event(ev, r.timeBase));
       if (cpuStreamed !== null) {
         guard("ProfileBuilder(cpu, streamed)", () => cpuStreamed.event(ev, r.timeBase));
-        if (cpuEnc!.pb.pos >= 1 << 16) w(guard("flushEncoder(cpu)", () => flushEncoder(cpuEnc!, cpuGz!)));
+        if (cpuEnc!.pending >= PIECE_ITEMS) w(guard("flushEncoder(cpu)", () => flushEncoder(cpuEnc!, cpuGz!)));
       }
       guard("SpanBuilder", () => spans.event(ev, r));
       if (spans.pending > 0) w(guard("OtlpJsonWriter", () => addSpans(spans.takeSpans())));
@@ -331,7 +366,7 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
       stage = `pprof ${b.kind}`;
       guard(`ProfileBuilder(${b.kind}) end`, () => b.end(ok));
       const out = new Collector(v.every);
-      await guard(`writeProfile(${b.kind})`, () => writeProfile(b, out));
+      await guard(`writeProfile(${b.kind})`, () => writeProfile(b, out, nodeGzip));
       checkProfile(out.bytes(), b.kind);
     }
     if (cpuStreamed !== null) {
@@ -339,8 +374,7 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
       await guard("ProfileBuilder(cpu, streamed) end", async () => {
         cpuStreamed.end(ok);
         cpuEnc!.times(cpuStreamed.wallStart, cpuStreamed.lastTime - cpuStreamed.firstTime);
-        await cpuGz!.write(cpuEnc!.pb.bytes());
-        cpuEnc!.pb.reset();
+        await cpuGz!.write(cpuEnc!.take());
         await cpuGz!.end();
       });
       checkProfile(cpuOut.bytes(), "cpu (streamed)");
@@ -352,6 +386,8 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
     otlp ??= new OtlpJsonWriter(otlpOut, resource(), "fuzz");
     await guard("OtlpJsonWriter end", () => otlp!.end());
     checkOtlpJson(otlpOut.bytes().toString("utf8"), spanCount);
+    stage = "OTLP JSON read back";
+    await checkOtlpRoundTrip(otlpOut.bytes(), spanCount);
 
     stage = "summary";
     const s = guard("SummaryBuilder finish", () => summary.finish());

@@ -1,13 +1,10 @@
 // OTLP spans from tasks, regions and logs: the mapping (on fixtures and on a
-// synthetic trace for traceparent joining), the otlp-json encoding, and the
-// push to collectors that fail (503 then gone: nothing lost; 429 then 200:
-// everything arrives).
+// synthetic trace for traceparent joining), the otlp-json encoding, and OTLP
+// JSON read back as input. Pushing them to backends: push.test.ts.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -19,7 +16,6 @@ import type { Generation } from "../src/decode/generation.js";
 import { TraceReader } from "../src/decode/reader.js";
 import { Ev, Kind, NO_TASK } from "../src/decode/spec.js";
 import { spanJson } from "../src/sinks/otlp-json.js";
-import { describeExportError, resolveEndpoint } from "../src/sinks/otlp.js";
 import { CLI, FIXTURES, loadManifest, parsedPath, runCLI } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "tc-otlp-"));
@@ -519,62 +515,7 @@ describe("otlp traceparent", () => {
   });
 });
 
-// ---- otlp-json and push ----
-
-interface Collected {
-  spans: { traceId: string; spanId: string; parentSpanId?: string; name: string }[];
-  requests: number;
-  contentTypes: string[];
-  headers: Record<string, string | string[] | undefined>[];
-  services: string[];
-}
-
-function spansOfBody(body: string): Collected["spans"] {
-  const j = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: Collected["spans"] }[] }[] };
-  return j.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
-}
-
-/** A collector on 127.0.0.1: `answer(n)` gives the status of request n (0-based), or "die" to close down. */
-async function fakeCollector(answer: (n: number) => number | "die"): Promise<{ url: string; got: Collected; server: Server; close(): void }> {
-  const got: Collected = { spans: [], requests: 0, contentTypes: [], headers: [], services: [] };
-  let n = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const a = answer(n++);
-      got.requests++;
-      if (a === "die") {
-        req.socket.destroy();
-        server.close();
-        server.closeAllConnections();
-        return;
-      }
-      if (a === 200) {
-        got.contentTypes.push(String(req.headers["content-type"]));
-        got.headers.push(req.headers);
-        const body = Buffer.concat(chunks).toString("utf8");
-        got.spans.push(...spansOfBody(body));
-        const m = /"key":"service.name","value":\{"stringValue":"([^"]*)"/.exec(body);
-        got.services.push(m === null ? "" : m[1]!);
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
-      } else {
-        res.writeHead(a, { "content-type": "text/plain" }).end(`status ${a}`);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    got,
-    server,
-    close() {
-      server.close();
-      server.closeAllConnections();
-    },
-  };
-}
+// ---- otlp-json, and OTLP JSON as input ----
 
 /** Runs the CLI without blocking this process's event loop (the collector lives here). */
 function runAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string; stdout: string }> {
@@ -593,9 +534,6 @@ function runAsync(args: string[], env: Record<string, string> = {}): Promise<{ s
   });
 }
 
-function jsonSpans(path: string): Collected["spans"] {
-  return spansOfBody(readFileSync(path, "utf8"));
-}
 
 describe("otlp export", () => {
   const annPath = join(FIXTURES, ann126.trace);
@@ -636,86 +574,33 @@ describe("otlp export", () => {
     assert.match(readFileSync(out, "utf8"), /^\{"resourceSpans":\[\{"resource":\{"attributes":\[\{"key":"service.name","value":\{"stringValue":"tracegen"\}\}/);
   });
 
-  test("endpoint resolution and error classification", () => {
-    assert.equal(resolveEndpoint("http://h:4318", {}), "http://h:4318/v1/traces");
-    assert.equal(resolveEndpoint("http://h:4318/", {}), "http://h:4318/v1/traces");
-    assert.equal(resolveEndpoint("http://h:4318/custom/path", {}), "http://h:4318/custom/path");
-    assert.equal(resolveEndpoint(null, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://e:1" }), "http://e:1/v1/traces");
-    assert.equal(resolveEndpoint(null, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://e:1", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t:2/x" }), "http://t:2/x");
-    assert.equal(resolveEndpoint(null, {}), "http://localhost:4318/v1/traces");
-    assert.equal(describeExportError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })).retryable, true);
-    assert.equal(describeExportError({ name: "OTLPExporterError", code: 500, message: "Internal" }).retryable, true);
-    assert.equal(describeExportError({ name: "OTLPExporterError", code: 429, message: "" }).retryable, true);
-    assert.equal(describeExportError({ name: "OTLPExporterError", code: 400, message: "Bad Request" }).retryable, false);
+  test("an OTLP JSON body as input: the same spans again, byte for byte (the file of unsent spans is sent this way)", () => {
+    const ref = join(tmp, "rt-ref.json");
+    assert.equal(runCLI([annPath, "--to", "otlp-json", "-o", ref, "--service-name", "svc-a"]).status, 0);
+    const again = join(tmp, "rt-again.json");
+    const r = runCLI([ref, "--to", "otlp-json", "-o", again]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(readFileSync(again, "utf8"), readFileSync(ref, "utf8"));
+    // From stdin too, and --service-name replaces the file's.
+    const r2 = runCLI(["-", "--to", "otlp-json", "--service-name", "svc-b"], readFileSync(ref));
+    assert.equal(r2.status, 0, r2.stderr.toString());
+    assert.equal(r2.stdout.toString(), readFileSync(ref, "utf8").replace('"stringValue":"svc-a"', '"stringValue":"svc-b"'));
   });
 
-  test("a collector that answers 429 then 200 gets every span; headers and env are honoured", async () => {
-    const c = await fakeCollector((n) => (n === 0 ? 429 : 200));
-    try {
-      const r = await runAsync([annPath, "--to", "otlp", "--endpoint", c.url, "--header", "x-team=core"], {
-        OTEL_EXPORTER_OTLP_HEADERS: "x-env=1",
-        OTEL_SERVICE_NAME: "from-env",
-      });
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stderr, /OTLP: 190 spans sent to http:\/\/127\.0\.0\.1:\d+\/v1\/traces, all accepted/);
-      assert.equal(c.got.spans.length, 190);
-      assert.ok(c.got.requests >= 2, "the 429 was retried");
-      const want = jsonSpans(ref).map((s) => s.spanId).sort();
-      assert.deepEqual(c.got.spans.map((s) => s.spanId).sort(), want, "the same spans as otlp-json");
-      assert.match(c.got.contentTypes[0]!, /application\/json/);
-      assert.equal(c.got.headers[0]!["x-team"], "core");
-      assert.equal(c.got.headers[0]!["x-env"], "1");
-      assert.deepEqual([...new Set(c.got.services)], ["from-env"], "OTEL_SERVICE_NAME");
-    } finally {
-      c.close();
-    }
-  });
-
-  test("a collector that answers 503 then dies loses no span: the rest is in the named file, exit 1", async () => {
-    // Batches of 40: two accepted, then 503, then gone.
-    const c = await fakeCollector((n) => (n < 2 ? 200 : n === 2 ? 503 : "die"));
-    const unsent = join(tmp, "unsent.json");
-    try {
-      const r = await runAsync([annPath, "--to", "otlp", "--endpoint", c.url, "-o", unsent], { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "40" });
-      assert.equal(r.status, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`failed: .*80 of 190 spans were accepted, the other 110 are in ${unsent.replace(/[.]/g, "\\.")}`));
-      assert.match(r.stderr, /retrying in/);
-      const inFile = jsonSpans(unsent);
-      assert.equal(c.got.spans.length, 80);
-      assert.equal(inFile.length, 110);
-      const all = [...c.got.spans, ...inFile].map((s) => s.spanId).sort();
-      assert.deepEqual(all, jsonSpans(ref).map((s) => s.spanId).sort(), "every span either accepted or in the file, once");
-    } finally {
-      c.close();
-    }
-  });
-
-  test("no collector at all: exit 1, a clear message, every span in a file named after the input", async () => {
-    const c = await fakeCollector(() => 200);
-    const url = c.url;
-    c.close();
-    const cwd = mkdtempSync(join(tmp, "cwd-"));
-    const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [CLI, annPath, "--to", "otlp", "--endpoint", url], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-      let stderr = "";
-      p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      p.on("close", (status) => resolve({ status, stderr }));
-    });
-    assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /connection refused \(ECONNREFUSED\); 0 of 190 spans were accepted, the other 190 are in annotations\.unsent\.otlp\.json/);
-    assert.equal(jsonSpans(join(cwd, "annotations.unsent.otlp.json")).length, 190);
-  });
-
-  test("a collector that refuses the request (400) is not retried", async () => {
-    const c = await fakeCollector(() => 400);
-    try {
-      const r = await runAsync([annPath, "--to", "otlp", "--endpoint", c.url + "/v1/traces", "-o", join(tmp, "bad.json")]);
-      assert.equal(r.status, 1);
-      assert.match(r.stderr, /HTTP 400/);
-      assert.equal(c.got.requests, 1);
-      assert.equal(jsonSpans(join(tmp, "bad.json")).length, 190);
-    } finally {
-      c.close();
-    }
+  test("an OTLP JSON input that is not one: exit 1, the byte where it goes wrong", () => {
+    const bad = join(tmp, "bad-body.json");
+    const text = readFileSync(join(tmp, "rt-ref.json"), "utf8");
+    writeFileSync(bad, text.slice(0, 5000));
+    const r = runCLI([bad, "--to", "otlp-json", "-o", join(tmp, "bad-out.json")]);
+    assert.equal(r.status, 1, r.stderr.toString());
+    assert.match(r.stderr.toString(), /not an OTLP JSON request body: truncated/);
+    writeFileSync(bad, text.replace('"name":', '"name" '));
+    const r2 = runCLI([bad, "--to", "otlp-json", "-o", join(tmp, "bad-out.json")]);
+    assert.equal(r2.status, 1);
+    assert.match(r2.stderr.toString(), /not an OTLP JSON request body: .*\(at byte \d+\)/);
+    writeFileSync(bad, '{"hello": "world"}');
+    const r3 = runCLI([bad, "--to", "otlp-json", "-o", join(tmp, "bad-out.json")]);
+    assert.equal(r3.status, 1);
+    assert.match(r3.stderr.toString(), /no resourceSpans/);
   });
 });

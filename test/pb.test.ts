@@ -6,20 +6,15 @@ function hex(w: PbWriter): string {
   return Buffer.from(w.bytes()).toString("hex");
 }
 
-test("varints, negative int64, zigzag, fixed64, double", () => {
+test("varints, negative int64, fixed64", () => {
   const w = new PbWriter(4);
   w.uint(1, 150);
   w.uint(2, 0); // skipped
   w.uintAlways(2, 0);
   w.uint(3, 2 ** 53 - 1);
   w.uint(4, -1);
-  w.sint(5, -3);
   w.fixed64(6, 2 ** 32 + 5);
-  w.double(7, 1.5);
-  assert.equal(
-    hex(w),
-    "089601" + "1000" + "18ffffffffffffff0f" + "20ffffffffffffffffff01" + "2805" + "310500000001000000" + "39000000000000f83f",
-  );
+  assert.equal(hex(w), "089601" + "1000" + "18ffffffffffffff0f" + "20ffffffffffffffffff01" + "310500000001000000");
 });
 
 test("strings and nested messages patch their lengths: padded when short, shifted when long", () => {
@@ -41,8 +36,6 @@ test("strings and nested messages patch their lengths: padded when short, shifte
   assert.equal(b.subarray(16, 19).toString("hex"), "a49c01");
   assert.equal(b.length, 19 + 20004);
   assert.equal(b.subarray(19, 23).toString("hex"), "0aa09c01");
-  w.packed(5, [1, 300]);
-  assert.equal(Buffer.from(w.bytes()).subarray(19 + 20004).toString("hex"), "2a830001ac02");
 });
 
 test("putVarint and putFixed64 write what PbWriter's varint and fixed64 write", () => {

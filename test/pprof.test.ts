@@ -12,7 +12,8 @@ import { gunzipSync } from "node:zlib";
 import { test } from "node:test";
 import { drive } from "../src/convert/drive.js";
 import { NO_FILTER, ProfileBuilder, type ProfileFilter, type ProfileKind } from "../src/convert/pprof.js";
-import { writeProfile } from "../src/sinks/pprof.js";
+import { nodeGzip } from "../src/sinks/gzip-node.js";
+import { flushEncoder, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
 import { FIXTURES, haveGo, loadManifest, parsedPath, readMaybeGz, runCLI } from "./helpers.js";
 import { canonicalSamples, decodeProfile } from "./pproflib.js";
 
@@ -32,7 +33,7 @@ async function profiles(trace: Uint8Array, kinds: readonly ProfileKind[], filter
   for (const b of bs) {
     b.end(res.error === null);
     const parts: Uint8Array[] = [];
-    await writeProfile(b, { write: (d) => void parts.push(Uint8Array.from(d)) });
+    await writeProfile(b, { write: (d) => void parts.push(Uint8Array.from(d)) }, nodeGzip);
     bytes.push(Buffer.concat(parts));
   }
   return { bytes, error: res.error };
@@ -297,4 +298,31 @@ test("output decodes with protobufjs against proto/profile.proto (the schema sub
   for (const l of m.location) for (const ln of l.line) assert.ok(fnIDs.has(ln.functionId));
   assert.ok(m.sample.some((s) => (s.label ?? []).some((l) => m.stringTable[l.key] === "task")), "task labels");
   assert.ok(m.sample.some((s) => (s.label ?? []).some((l) => m.stringTable[l.key] === "region")), "region labels");
+});
+
+test("a profile written in many pieces (one sample per piece) decodes to the same profile as in one piece", async () => {
+  const trace = readFileSync(join(FIXTURES, "traces/go1.26/annotations.trace"));
+  const b = new ProfileBuilder("sched", { ...NO_FILTER, labels: true });
+  const res = await drive(once(trace), (ev, r) => b.event(ev, r.timeBase));
+  b.end(res.error === null);
+  const whole: Uint8Array[] = [];
+  await writeProfile(b, { write: (d) => void whole.push(Uint8Array.from(d)) }, nodeGzip);
+  const parts: Uint8Array[] = [];
+  const gz = nodeGzip({ write: (d) => void parts.push(Uint8Array.from(d)) });
+  const enc = new PprofEncoder(b.stacks, b.info);
+  let pieces = 0;
+  const r = b.records;
+  for (let i = 0; i < r.length; i++) {
+    if (r.n[i] === 0) continue;
+    const l = r.labels[i]!;
+    enc.sample(r.stack[i]!, r.n[i]!, r.d[i]!, l >= 0 ? r.labelSets[l]! : null);
+    await flushEncoder(enc, gz, 1);
+    pieces++;
+  }
+  await gz.write(enc.take());
+  await gz.end();
+  assert.ok(pieces > 20, `${pieces} pieces`);
+  const a = decodeProfile(Buffer.concat(whole));
+  const p = decodeProfile(Buffer.concat(parts));
+  assert.deepEqual(p, a);
 });

@@ -1,6 +1,7 @@
-// A small pprof (profile.proto) decoder for tests, written by hand: enough of
-// the schema to compare profiles sample by sample.
+// pprof profiles read back with pprof-format, into a shape that compares
+// profiles sample by sample.
 
+import { Profile } from "pprof-format";
 import { gunzipSync } from "node:zlib";
 
 export interface DecodedFrame {
@@ -26,164 +27,31 @@ export interface DecodedProfile {
   functions: number;
 }
 
-class Rd {
-  p = 0;
-  constructor(
-    readonly b: Uint8Array,
-    readonly end = b.length,
-    start = 0,
-  ) {
-    this.p = start;
-  }
-  varint(): number {
-    let x = 0;
-    let mul = 1;
-    for (;;) {
-      if (this.p >= this.end) throw new Error("truncated varint");
-      const c = this.b[this.p++]!;
-      x += (c & 0x7f) * mul;
-      if (c < 0x80) return x;
-      mul *= 128;
-    }
-  }
-  /** int64 varint (10-byte two's complement negatives). */
-  int64(): number {
-    const s = this.p;
-    const v = this.varint();
-    if (this.p - s === 10 && v >= 2 ** 63) return v - 2 ** 64;
-    return v;
-  }
-  /** Calls fn(field, wire, reader-positioned) for each field; skips what fn does not consume. */
-  fields(fn: (field: number, wire: number, r: Rd, len: number) => void): void {
-    while (this.p < this.end) {
-      const tag = this.varint();
-      const field = Math.floor(tag / 8);
-      const wire = tag & 7;
-      if (wire === 0) {
-        const at = this.p;
-        fn(field, wire, this, 0);
-        if (this.p === at) this.varint();
-      } else if (wire === 2) {
-        const len = this.varint();
-        const start = this.p;
-        fn(field, wire, new Rd(this.b, start + len, start), len);
-        this.p = start + len;
-      } else if (wire === 1) {
-        this.p += 8;
-      } else if (wire === 5) {
-        this.p += 4;
-      } else {
-        throw new Error(`unsupported wire type ${wire}`);
-      }
-    }
-  }
-  /** Repeated varints, packed (wire 2) or not. */
-  repeated(wire: number, r: Rd, out: number[], signed = false): void {
-    if (wire === 2) {
-      while (r.p < r.end) out.push(signed ? r.int64() : r.varint());
-    } else {
-      out.push(signed ? r.int64() : r.varint());
-    }
-  }
+/** A pprof number (pprof-format decodes varints past 4 bytes as bigint) as a JS number; int64 negatives from their two's complement. */
+function num(v: number | bigint): number {
+  if (typeof v === "bigint") return Number(v >= 1n << 63n ? v - (1n << 64n) : v);
+  return v;
 }
 
-const dec = new TextDecoder();
-
-/** Decodes a (possibly gzipped) pprof profile. */
+/** Decodes a (possibly gzipped) pprof profile with pprof-format. */
 export function decodeProfile(data: Uint8Array): DecodedProfile {
   const b = data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b ? new Uint8Array(gunzipSync(data)) : data;
-  const strings: string[] = [];
-  const sampleTypes: [number, number][] = [];
-  let periodType: [number, number] | null = null;
-  let period = 0;
-  const rawSamples: { locs: number[]; values: number[]; labels: [number, number, number][] }[] = [];
-  const locs = new Map<number, { address: number; lines: [number, number][] }>();
-  const funcs = new Map<number, { name: number; file: number }>();
-  const vt = (r: Rd): [number, number] => {
-    let t = 0;
-    let u = 0;
-    r.fields((f, _w, x) => {
-      if (f === 1) t = x.varint();
-      else if (f === 2) u = x.varint();
-    });
-    return [t, u];
-  };
-  new Rd(b).fields((field, wire, r, len) => {
-    switch (field) {
-      case 1:
-        sampleTypes.push(vt(r));
-        break;
-      case 2: {
-        const s = { locs: [] as number[], values: [] as number[], labels: [] as [number, number, number][] };
-        r.fields((f, w, x) => {
-          if (f === 1) x.repeated(w, x, s.locs);
-          else if (f === 2) x.repeated(w, x, s.values, true);
-          else if (f === 3) {
-            let k = 0;
-            let sv = 0;
-            let nv = 0;
-            x.fields((lf, _lw, y) => {
-              if (lf === 1) k = y.varint();
-              else if (lf === 2) sv = y.varint();
-              else if (lf === 3) nv = y.int64();
-            });
-            s.labels.push([k, sv, nv]);
-          }
-        });
-        rawSamples.push(s);
-        break;
-      }
-      case 4: {
-        let id = 0;
-        let address = 0;
-        const lines: [number, number][] = [];
-        r.fields((f, _w, x) => {
-          if (f === 1) id = x.varint();
-          else if (f === 3) address = x.varint();
-          else if (f === 4) {
-            let fn = 0;
-            let line = 0;
-            x.fields((lf, _lw, y) => {
-              if (lf === 1) fn = y.varint();
-              else if (lf === 2) line = y.int64();
-            });
-            lines.push([fn, line]);
-          }
-        });
-        locs.set(id, { address, lines });
-        break;
-      }
-      case 5: {
-        let id = 0;
-        let name = 0;
-        let file = 0;
-        r.fields((f, _w, x) => {
-          if (f === 1) id = x.varint();
-          else if (f === 2) name = x.varint();
-          else if (f === 4) file = x.varint();
-        });
-        funcs.set(id, { name, file });
-        break;
-      }
-      case 6:
-        strings.push(dec.decode(r.b.subarray(r.p, r.p + len)));
-        break;
-      case 11:
-        periodType = vt(r);
-        break;
-      case 12:
-        period = r.varint();
-        break;
-    }
-  });
-  const str = (i: number): string => {
+  const p = Profile.decode(b);
+  const strings = p.stringTable.strings;
+  const str = (v: number | bigint): string => {
+    const i = num(v);
     if (i < 0 || i >= strings.length) throw new Error(`string index ${i} out of range (${strings.length})`);
     return strings[i]!;
   };
   if (strings.length === 0 || strings[0] !== "") throw new Error("string table must start with the empty string");
-  const samples: DecodedSample[] = rawSamples.map((s) => {
+  const locs = new Map<number, { address: number; lines: [number, number][] }>();
+  for (const l of p.location) locs.set(num(l.id), { address: num(l.address), lines: l.line.map((ln) => [num(ln.functionId), num(ln.line)]) });
+  const funcs = new Map<number, { name: number; file: number }>();
+  for (const f of p.function) funcs.set(num(f.id), { name: num(f.name), file: num(f.filename) });
+  const samples: DecodedSample[] = p.sample.map((s) => {
     const frames: DecodedFrame[] = [];
-    for (const id of s.locs) {
+    for (const lid of s.locationId) {
+      const id = num(lid);
       const l = locs.get(id);
       if (l === undefined) throw new Error(`unknown location ${id}`);
       for (const [fid, line] of l.lines) {
@@ -192,14 +60,13 @@ export function decodeProfile(data: Uint8Array): DecodedProfile {
         frames.push({ func: str(f.name), file: str(f.file), line, address: l.address });
       }
     }
-    const labels = s.labels.map(([k, sv, nv]): [string, string | number] => [str(k), sv !== 0 ? str(sv) : nv]);
-    return { frames, values: s.values, labels };
+    const labels = s.label.map((l): [string, string | number] => [str(l.key), num(l.str) !== 0 ? str(l.str) : num(l.num)]);
+    return { frames, values: s.value.map(num), labels };
   });
-  const pt = periodType as [number, number] | null;
   return {
-    sampleTypes: sampleTypes.map(([t, u]) => [str(t), str(u)]),
-    periodType: pt === null ? null : [str(pt[0]), str(pt[1])],
-    period,
+    sampleTypes: p.sampleType.map((t): [string, string] => [str(t.type), str(t.unit)]),
+    periodType: p.periodType === undefined ? null : [str(p.periodType.type), str(p.periodType.unit)],
+    period: num(p.period),
     samples,
     strings,
     locations: locs.size,

@@ -18,9 +18,14 @@ export interface FormatContext {
   /**
    * Decodes the input, calling onEvent for every event (a reused object).
    * `salvage`: also deliver what can be recovered from a damaged generation
-   * (not for text, which stays identical to Go's output).
+   * (not for text, which stays identical to Go's output). `source`: the
+   * input's bytes when the format has already started reading them (see
+   * peekInput), instead of opening the input again.
    */
-  drive(onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>, opts?: { salvage?: boolean }): Promise<DriveResult>;
+  drive(
+    onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>,
+    opts?: { salvage?: boolean; source?: AsyncIterable<Uint8Array> },
+  ): Promise<DriveResult>;
 }
 
 export interface Format {

@@ -11,7 +11,9 @@ Usage:
   trace-convert <input>... --to <format> [-o <file or dir/>] [options]
 
 Input: a trace file, - for stdin, or an http(s) URL such as
-  http://127.0.0.1:6060/debug/pprof/trace?seconds=5   (live capture; 5s when seconds= is missing)
+  http://127.0.0.1:6060/debug/pprof/trace?seconds=5   (live capture; 5s when seconds= is missing).
+  The span formats (otlp, otlp-json, zipkin, zipkin-json) also take an OTLP JSON body, such as the
+  file of unsent spans a failed push leaves: trace-convert spans.unsent.otlp.json --to otlp
 Output: -o FILE, or stdout. With several inputs, -o names a directory.
 
 Formats (--to):
@@ -28,16 +30,24 @@ Options:
   --json                summary: JSON instead of tables
   --per-trace           summary of several inputs: one per input (-o DIR/) instead of one combined
   -j, --jobs N          several inputs: convert on N worker threads (default: one per core)
-  --endpoint URL        otlp: collector endpoint (default OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318)
-  --header K=V          otlp: extra HTTP header (repeatable)
-  --service-name NAME   otlp: service.name (default OTEL_SERVICE_NAME or the program name)
-  --start-time T        otlp: wall-clock time of the trace start, for traces without a clock snapshot
+  --protocol P          otlp: http/protobuf (default), http/json or grpc (default OTEL_EXPORTER_OTLP_PROTOCOL)
+  --endpoint URL        otlp: collector (default OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318,
+                        or http://localhost:4317 for grpc); zipkin: its /api/v2/spans (default
+                        OTEL_EXPORTER_ZIPKIN_ENDPOINT, else http://localhost:9411/api/v2/spans)
+  --header K=V          otlp, zipkin: extra HTTP header, gRPC metadata for grpc (repeatable)
+  --service-name NAME   otlp, zipkin: service.name (default OTEL_SERVICE_NAME or the program name)
+  --start-time T        otlp, zipkin: wall-clock time of the trace start, for traces without a clock snapshot
   --open                perfetto: serve the result once on 127.0.0.1 and print a ui.perfetto.dev link
   --redact              replace log messages, non-stdlib function names and paths with stable hashes
   -q, --quiet           no progress or notes on stderr
   --debug               show internal details of errors
   -h, --help            this help
   -V, --version         print the version
+
+Environment (otlp): OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, _ENDPOINT, _HEADERS, _TIMEOUT (ms),
+  _COMPRESSION (gzip), _CERTIFICATE (CA file for https://), _CLIENT_CERTIFICATE, _CLIENT_KEY,
+  _INSECURE (grpc without a scheme); OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE. (zipkin): OTEL_EXPORTER_ZIPKIN_ENDPOINT, _TIMEOUT (ms).
 
 Exit status: 0 ok; 1 unreadable or invalid input; 2 usage error; 3 partial (the input was
 truncated or damaged; the output holds everything that could be recovered).

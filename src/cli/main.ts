@@ -208,7 +208,7 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
     drive(onEvent, dopts) {
       started = Date.now();
       const salvage = dopts?.salvage === true;
-      return drive(input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
+      return drive(dopts?.source ?? input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
     },
   };
   let res: DriveResult;

@@ -18,6 +18,8 @@ export interface Options {
   redact: boolean;
   quiet: boolean;
   endpoint: string | null;
+  /** --protocol (otlp): http/protobuf, http/json or grpc. */
+  protocol: string | null;
   headers: [string, string][];
   serviceName: string | null;
   startTime: Date | null;
@@ -69,6 +71,7 @@ export function parseArgs(argv: string[]): Options {
     redact: false,
     quiet: false,
     endpoint: null,
+    protocol: null,
     headers: [],
     serviceName: null,
     startTime: null,
@@ -156,6 +159,9 @@ export function parseArgs(argv: string[]): Options {
         break;
       case "--endpoint":
         o.endpoint = value(flag, inline);
+        break;
+      case "--protocol":
+        o.protocol = value(flag, inline);
         break;
       case "--header": {
         const v = value(flag, inline);

@@ -7,6 +7,10 @@
 // Pure TypeScript, no Node APIs. Numbers are JavaScript numbers: exact up to
 // 2^53; negative int64 values are written as 10-byte two's complement like
 // protoc does.
+// Hand-written because it is the hot path of the Perfetto protobuf writer
+// (perfetto-proto.ts; writing its common packets byte by byte with
+// putVarint/putFixed64 made it 22-25% faster on a 30 MB trace, commit
+// 4d6659b). pprof profiles are encoded by pprof-format (pprof.ts).
 
 const enc = new TextEncoder();
 
@@ -52,8 +56,6 @@ export class PbWriter {
   /** Where the open messages' length prefixes are (depth entries; an array that never shrinks). */
   private stack = new Int32Array(16);
   private depth = 0;
-  private readonly f64 = new Float64Array(1);
-  private readonly f64b = new Uint8Array(this.f64.buffer);
 
   constructor(initial = 1 << 16) {
     this.buf = new Uint8Array(initial);
@@ -126,26 +128,6 @@ export class PbWriter {
     this.varint(v);
   }
 
-  bool(field: number, v: boolean): void {
-    if (!v) return;
-    this.tag(field, Wire.Varint);
-    this.varint(1);
-  }
-
-  sint(field: number, v: number): void {
-    if (v === 0) return;
-    this.tag(field, Wire.Varint);
-    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
-  }
-
-  double(field: number, v: number): void {
-    this.tag(field, Wire.I64);
-    this.ensure(8);
-    this.f64[0] = v;
-    this.buf.set(this.f64b, this.pos);
-    this.pos += 8;
-  }
-
   /** fixed64 field from a number (exact below 2^53). */
   fixed64(field: number, v: number): void {
     this.tag(field, Wire.I64);
@@ -214,14 +196,6 @@ export class PbWriter {
     const at = this.stack[--this.depth]!;
     const len = this.pos - at - 2;
     this.patchLen(at, 2, len);
-  }
-
-  /** Packed repeated varints. */
-  packed(field: number, vals: ArrayLike<number>, n = vals.length): void {
-    if (n === 0) return;
-    this.begin(field);
-    for (let i = 0; i < n; i++) this.varint(vals[i]!);
-    this.end();
   }
 
   /**

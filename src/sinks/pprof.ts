@@ -1,29 +1,22 @@
-// pprof profile.proto encoding (hand-written with PbWriter), gzipped and
-// streamed. Strings, functions and locations are written the first time a
-// sample needs them (protobuf lets repeated fields interleave; table indices
-// follow the order of appearance), so samples can be written as they come
-// and nothing but the intern tables is kept.
+// pprof profile.proto encoding with pprof-format (Datadog's encoder), gzipped
+// through a GzipFactory (gzip.ts) and streamed.
+//
+// A profile is written as a sequence of pieces, each one a Profile message
+// that pprof-format encodes: the first holds the header (sample types,
+// period, mapping), the next ones the samples and the locations, functions
+// and strings they bring in for the first time, the last the start time and
+// duration. Protobuf merges concatenated messages (repeated fields append,
+// string table indices follow the order of appearance), so the pieces make
+// one valid profile while nothing but the intern tables and one piece is ever
+// held: samples can be written as they come.
 
-import { createGzip, type Gzip } from "node:zlib";
+import { Function as PFunction, Label, Line, Location, Mapping, Profile, Sample, StringTable, ValueType, emptyTableToken } from "pprof-format";
 import { type LabelSet, type ProfileBuilder, type ProfileInfo, type StackInterner } from "../convert/pprof.js";
-import { PbWriter } from "./pb.js";
+import type { BytesWriter } from "./chunks.js";
+import type { GzipFactory, GzipStream } from "./gzip.js";
 
-/** Anything with Output's write contract. */
-export interface ByteSink {
-  write(data: Uint8Array): Promise<void> | void;
-}
-
-/** profile.proto field numbers (Profile). */
-const enum P {
-  SampleType = 1,
-  Sample = 2,
-  Mapping = 3,
-  Location = 4,
-  Function = 5,
-  StringTable = 6,
-  PeriodType = 11,
-  Period = 12,
-}
+/** Samples, locations and functions per piece. */
+export const PIECE_ITEMS = 4096;
 
 /**
  * The largest double that is an int64 (2^63 - 1024). int64 fields saturate
@@ -36,44 +29,31 @@ function i64(v: number): number {
   return v > I64_MAX ? I64_MAX : v;
 }
 
-/** Encodes a profile incrementally into protobuf bytes. */
+/** Encodes a profile incrementally: sample() as they come, take() the encoded piece now and then. */
 export class PprofEncoder {
-  readonly pb = new PbWriter(1 << 16);
   private readonly strings = new Map<string, number>();
   private readonly funcs = new Map<string, number>();
   private readonly locs = new Map<number, number>();
-  private readonly locIDs: number[] = [];
-  private readonly vals = [0, 0];
+  private readonly labels = new Map<number, Label>();
+  private piece: Profile;
+  /** Samples, locations and functions in the current piece. */
+  pending = 0;
 
   constructor(
     private readonly stacks: StackInterner,
     info: ProfileInfo,
   ) {
-    this.str("");
-    // Strings referenced by the header go first, then the header itself.
-    const st = info.sampleTypes.map(([t, u]) => [this.str(t), this.str(u)] as const);
-    const pt = [this.str(info.periodType[0]), this.str(info.periodType[1])] as const;
-    const pb = this.pb;
-    for (const [t, u] of st) {
-      pb.begin(P.SampleType);
-      pb.uint(1, t);
-      pb.uint(2, u);
-      pb.end();
-    }
-    pb.begin(P.PeriodType);
-    pb.uint(1, pt[0]);
-    pb.uint(2, pt[1]);
-    pb.end();
-    pb.uint(P.Period, info.period);
+    // The first piece's string table starts with "" (index 0), as pprof requires.
+    this.piece = new Profile({ stringTable: new StringTable() });
+    this.strings.set("", 0);
+    const p = this.piece;
+    p.sampleType = info.sampleTypes.map(([t, u]) => new ValueType({ type: this.str(t), unit: this.str(u) }));
+    p.periodType = new ValueType({ type: this.str(info.periodType[0]), unit: this.str(info.periodType[1]) });
+    p.period = info.period;
     // One mapping, marked as symbolized: go tool pprof then neither tries to
     // symbolize nor complains that the main binary is unknown (Go's own
     // trace profiles have no mapping and get "Main binary filename not available.").
-    pb.begin(P.Mapping);
-    pb.uint(1, 1);
-    pb.bool(7, true);
-    pb.bool(8, true);
-    pb.bool(9, true);
-    pb.end();
+    p.mapping = [new Mapping({ id: 1, hasFunctions: true, hasFilenames: true, hasLineNumbers: true })];
   }
 
   private str(s: string): number {
@@ -81,7 +61,7 @@ export class PprofEncoder {
     if (i === undefined) {
       i = this.strings.size;
       this.strings.set(s, i);
-      this.pb.string(P.StringTable, s);
+      this.piece.stringTable.dedup(s);
     }
     return i;
   }
@@ -92,155 +72,81 @@ export class PprofEncoder {
     const f = this.stacks.frames.get(pc)!;
     const fkey = f.file + "\0" + f.func;
     let fid = this.funcs.get(fkey);
-    const pb = this.pb;
     if (fid === undefined) {
       fid = this.funcs.size + 1;
       this.funcs.set(fkey, fid);
       const name = this.str(f.func);
-      const file = this.str(f.file);
-      pb.begin(P.Function);
-      pb.uint(1, fid);
-      pb.uint(2, name);
-      pb.uint(3, name);
-      pb.uint(4, file);
-      pb.end();
+      this.piece.function.push(new PFunction({ id: fid, name, systemName: name, filename: this.str(f.file) }));
+      this.pending++;
     }
     id = this.locs.size + 1;
     this.locs.set(pc, id);
-    pb.begin(P.Location);
-    pb.uint(1, id);
-    pb.uint(2, 1);
-    pb.uint(3, pc);
-    pb.begin(4); // Line
-    pb.uint(1, fid);
-    pb.uint(2, f.line);
-    pb.end();
-    pb.end();
+    this.piece.location.push(new Location({ id, mappingId: 1, address: pc, line: [new Line({ functionId: fid, line: f.line })] }));
+    this.pending++;
     return id;
   }
 
   /** Profile start (wall clock, ns since the epoch) and duration: go tool pprof shows them. */
   times(timeNanos: number | null, durationNanos: number): void {
-    if (timeNanos !== null && timeNanos > 0) this.pb.uint(9, i64(Math.round(timeNanos)));
-    if (durationNanos > 0) this.pb.uint(10, i64(Math.round(durationNanos)));
+    if (timeNanos !== null && timeNanos > 0) this.piece.timeNanos = i64(Math.round(timeNanos));
+    if (durationNanos > 0) this.piece.durationNanos = i64(Math.round(durationNanos));
   }
 
-  /** Writes one sample (values in the order of the sample types). */
+  /** A label (shared by every sample that has it: samples only read them). */
+  private label(key: string, value: string): Label {
+    const k = this.str(key);
+    const v = this.str(value);
+    const id = k * 0x4000000 + v;
+    let l = this.labels.get(id);
+    if (l === undefined) {
+      l = new Label({ key: k, str: v });
+      this.labels.set(id, l);
+    }
+    return l;
+  }
+
+  /** Adds one sample (values in the order of the sample types). */
   sample(stack: number, v0: number, v1: number, labels: LabelSet | null): void {
     const pcs = this.stacks.stacks[stack]!;
-    const ids = this.locIDs;
-    ids.length = 0;
-    for (let i = 0; i < pcs.length; i++) ids.push(this.location(pcs[i]!));
-    let lk = 0;
-    let lg = 0;
-    let ltk = 0;
-    let ltv = 0;
-    let lrk = 0;
-    let lrv = 0;
+    const ids: number[] = new Array(pcs.length);
+    for (let i = 0; i < pcs.length; i++) ids[i] = this.location(pcs[i]!);
+    const label: Label[] = [];
     if (labels !== null) {
-      if (labels.goroutine >= 0) {
-        lk = this.str("goroutine");
-        lg = this.str(String(labels.goroutine));
-      }
-      if (labels.task !== "") {
-        ltk = this.str("task");
-        ltv = this.str(labels.task);
-      }
-      if (labels.region !== "") {
-        lrk = this.str("region");
-        lrv = this.str(labels.region);
-      }
+      if (labels.goroutine >= 0) label.push(this.label("goroutine", String(labels.goroutine)));
+      if (labels.task !== "") label.push(this.label("task", labels.task));
+      if (labels.region !== "") label.push(this.label("region", labels.region));
     }
-    const pb = this.pb;
-    pb.begin(P.Sample);
-    pb.packed(1, ids);
-    this.vals[0] = i64(v0);
-    this.vals[1] = i64(v1);
-    pb.packed(2, this.vals);
-    if (lk !== 0) label(pb, lk, lg);
-    if (ltk !== 0) label(pb, ltk, ltv);
-    if (lrk !== 0) label(pb, lrk, lrv);
-    pb.end();
+    this.piece.sample.push(new Sample({ locationId: ids, value: [i64(v0), i64(v1)], label }));
+    this.pending++;
+  }
+
+  /** The encoded piece so far (possibly empty); the next piece starts empty. */
+  take(): Uint8Array {
+    const b = this.piece.encode();
+    this.piece = new Profile({ stringTable: new StringTable(emptyTableToken) });
+    this.pending = 0;
+    return b;
   }
 }
 
-function label(pb: PbWriter, k: number, v: number): void {
-  pb.begin(3);
-  pb.uint(1, k);
-  pb.uint(2, v);
-  pb.end();
-}
-
-/** Gzip compression into a ByteSink, with backpressure both ways. */
-export class GzipStream {
-  private readonly gz: Gzip;
-  private queue: Uint8Array[] = [];
-  private error: Error | null = null;
-  private ended: Promise<void>;
-
-  constructor(private readonly out: ByteSink) {
-    this.gz = createGzip();
-    this.gz.on("data", (c: Buffer) => this.queue.push(c));
-    this.gz.on("error", (e: Error) => {
-      this.error = e;
-    });
-    this.ended = new Promise<void>((res, rej) => {
-      this.gz.once("end", res);
-      this.gz.once("error", rej);
-    });
-    this.ended.catch(() => undefined);
-  }
-
-  private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) {
-      const q = this.queue;
-      this.queue = [];
-      for (const c of q) {
-        const p = this.out.write(c);
-        if (p !== undefined) await p;
-      }
-    }
-  }
-
-  async write(data: Uint8Array): Promise<void> {
-    if (this.error !== null) throw this.error;
-    // zlib may keep a reference: hand it a copy when the caller reuses its buffer.
-    if (!this.gz.write(Buffer.from(data))) {
-      await new Promise<void>((res) => this.gz.once("drain", res));
-    }
-    await this.drainQueue();
-  }
-
-  async end(): Promise<void> {
-    this.gz.end();
-    await this.ended;
-    await this.drainQueue();
-    if (this.error !== null) throw this.error;
-  }
-}
-
-/** Writes the encoder's pending bytes through the gzip stream once there are enough. */
-export async function flushEncoder(enc: PprofEncoder, gz: GzipStream, min = 1 << 16): Promise<void> {
-  const pb = enc.pb;
-  if (pb.pos < min) return;
-  await gz.write(pb.bytes());
-  pb.reset();
+/** Gzips the encoder's piece once it holds `min` items. */
+export async function flushEncoder(enc: PprofEncoder, gz: GzipStream, min = PIECE_ITEMS): Promise<void> {
+  if (enc.pending < min) return;
+  await gz.write(enc.take());
 }
 
 /** Writes a finished (aggregated) profile: every record with a value, gzipped. */
-export async function writeProfile(b: ProfileBuilder, out: ByteSink): Promise<void> {
-  const gz = new GzipStream(out);
+export async function writeProfile(b: ProfileBuilder, out: BytesWriter, gzip: GzipFactory): Promise<void> {
+  const gz = gzip(out);
   const enc = new PprofEncoder(b.stacks, b.info);
   const r = b.records;
   for (let i = 0; i < r.length; i++) {
     if (r.n[i] === 0) continue;
     const l = r.labels[i]!;
     enc.sample(r.stack[i]!, r.n[i]!, r.d[i]!, l >= 0 ? r.labelSets[l]! : null);
-    await flushEncoder(enc, gz);
+    if (enc.pending >= PIECE_ITEMS) await gz.write(enc.take());
   }
   if (b.kind === "cpu") enc.times(b.wallStart, b.lastTime - b.firstTime);
-  await gz.write(enc.pb.bytes());
-  enc.pb.reset();
+  await gz.write(enc.take());
   await gz.end();
 }
-

@@ -1,6 +1,5 @@
 import type { DriveResult } from "../../convert/drive.js";
 import { CPU_PERIOD, ProfileBuilder, type ProfileFilter, type ProfileKind } from "../../convert/pprof.js";
-import { flushEncoder, GzipStream, PprofEncoder, writeProfile } from "../../sinks/pprof.js";
 import type { Format, FormatContext } from "../format.js";
 
 const SUMMARIES: Record<ProfileKind, string> = {
@@ -25,6 +24,8 @@ function filterOf(ctx: FormatContext): ProfileFilter {
 }
 
 async function run(kind: ProfileKind, ctx: FormatContext): Promise<DriveResult> {
+  // The encoder (pprof-format, ~25 ms to load) is loaded by the pprof formats only.
+  const [{ nodeGzip }, { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile }] = await Promise.all([import("../../sinks/gzip-node.js"), import("../../sinks/pprof.js")]);
   const filter = filterOf(ctx);
   const b = new ProfileBuilder(kind, filter);
   const streamed = kind === "cpu" && filter.region === null && filter.task === null;
@@ -32,25 +33,24 @@ async function run(kind: ProfileKind, ctx: FormatContext): Promise<DriveResult> 
   if (streamed) {
     // One pprof sample per trace sample, written as they come.
     const out = ctx.out();
-    const gz = new GzipStream(out);
+    const gz = nodeGzip(out);
     const enc = new PprofEncoder(b.stacks, b.info);
     b.onCPUSample = (stack, labels) => enc.sample(stack, 1, CPU_PERIOD, labels);
     res = await ctx.drive((ev, r) => {
       b.event(ev, r.timeBase);
-      if (enc.pb.pos >= 1 << 16) return flushEncoder(enc, gz);
+      if (enc.pending >= PIECE_ITEMS) return flushEncoder(enc, gz);
     });
     b.end(res.error === null);
     // A CPU profile says when and how long (go tool pprof prints "Duration: ..., Total samples = ... (x%)").
     enc.times(b.wallStart, b.lastTime - b.firstTime);
-    await gz.write(enc.pb.bytes());
-    enc.pb.reset();
+    await gz.write(enc.take());
     await gz.end();
   } else {
     res = await ctx.drive((ev, r) => b.event(ev, r.timeBase));
     // Nothing usable (not even one complete generation): no output, the command fails.
     if (res.error !== null && res.completeGenerations === 0) return res;
     b.end(res.error === null);
-    await writeProfile(b, ctx.out());
+    await writeProfile(b, ctx.out(), nodeGzip);
   }
   warnings(kind, b, filter, ctx, res);
   return res;

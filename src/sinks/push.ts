@@ -1,33 +1,37 @@
-// Pushes spans over OTLP/HTTP with the OpenTelemetry exporter, in batches,
-// retrying with backoff; when the collector refuses or disappears for good,
-// every span not accepted is written to an otlp-json file instead.
+// Pushes spans to a tracing backend through one of the official exporters
+// (exporters.ts: OTLP over http/protobuf, http/json or gRPC; Zipkin), in
+// batches, retrying with backoff; when the backend refuses or disappears for
+// good, every span not accepted is written to an otlp-json file instead,
+// which the command takes back as its input to send them later.
 
-import { diag, DiagLogLevel, SpanKind, type HrTime, type DiagLogger } from "@opentelemetry/api";
+import { diag, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { SpanAttr, SpanRec } from "../convert/spans.js";
 import type { BytesWriter } from "./chunks.js";
-import { OtlpJsonWriter, SCOPE_NAME } from "./otlp-json.js";
+import type { SpanExporterLike } from "./exporters.js";
+import { OtlpJsonWriter } from "./otlp-json.js";
+import { attrObject } from "./readable-span.js";
 
 export interface PushOptions {
-  /** Full URL of the traces endpoint (see resolveEndpoint). */
-  url: string;
-  /** Extra headers (merged over OTEL_EXPORTER_OTLP_*HEADERS). */
-  headers: Record<string, string>;
+  /** Where the spans go, for messages (the URL). */
+  target: string;
+  exporter: SpanExporterLike;
+  /** The span as the exporter takes it. */
+  toSpan: (s: SpanRec, resource: Resource, scopeVersion: string) => ReadableSpan;
   resourceAttrs: SpanAttr[];
   scopeVersion: string;
   /** Spans per request. */
   batchSize?: number;
   /** Requests under way at once. */
   maxInFlight?: number;
-  /** Retries of a batch after the exporter's own (which covers 429/502/503/504 within its timeout). */
+  /** Retries of a batch after the exporter's own (the OTLP/HTTP ones retry 429/502/503/504 within their timeout). */
   retries?: number;
   /** First backoff, ms (doubled each retry, with jitter). */
   backoffMs?: number;
-  /** Per-request timeout, ms (default OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT or 10 s). */
-  timeoutMillis?: number;
+  /** A request with no answer after this long (ms) counts as failed (retryable): for exporters without a timeout of their own (Zipkin's). */
+  giveUpMs?: number;
   /** Opens the file that receives unsent spans (called at most once). */
   openFallback: () => { sink: BytesWriter; close(): Promise<void>; path: string };
   /** Progress and diagnostics. */
@@ -36,7 +40,7 @@ export interface PushOptions {
 }
 
 export interface PushReport {
-  url: string;
+  target: string;
   /** Spans handed to the sink. */
   total: number;
   /** Spans in requests the collector answered with success. */
@@ -54,74 +58,48 @@ export interface PushReport {
   retries: number;
 }
 
-/**
- * The traces URL from --endpoint, else the exporter's environment variables
- * (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, OTEL_EXPORTER_OTLP_ENDPOINT +
- * /v1/traces), else http://localhost:4318/v1/traces. An --endpoint without a
- * path gets /v1/traces.
- */
-export function resolveEndpoint(endpoint: string | null, env: NodeJS.ProcessEnv = process.env): string {
-  const base = (u: string) => (u.endsWith("/") ? u : u + "/") + "v1/traces";
-  if (endpoint !== null && endpoint !== "") {
-    const u = new URL(endpoint);
-    return u.pathname === "/" || u.pathname === "" ? base(u.origin) : u.toString();
-  }
-  const t = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (t) return new URL(t).toString();
-  const g = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (g) return base(new URL(g).toString());
-  return "http://localhost:4318/v1/traces";
-}
-
-function hr(ns: bigint): HrTime {
-  return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
-}
-
-function attrObject(attrs: readonly SpanAttr[]): Record<string, string | number | boolean> {
-  const o: Record<string, string | number | boolean> = Object.create(null) as Record<string, string | number | boolean>;
-  for (const a of attrs) o[a.key] = a.value;
-  return o;
-}
-
-/** A finished span as the SDK's exporters take it. */
-export function toReadableSpan(s: SpanRec, resource: Resource, scopeVersion: string): ReadableSpan {
-  const ctx = { traceId: s.traceId, spanId: s.spanId, traceFlags: 1 };
-  const dur = s.end - s.start;
-  return {
-    name: s.name,
-    kind: SpanKind.INTERNAL,
-    spanContext: () => ctx,
-    parentSpanContext: s.parentSpanId === "" ? undefined : { traceId: s.traceId, spanId: s.parentSpanId, traceFlags: 1, isRemote: s.parentRemote },
-    startTime: hr(s.start),
-    endTime: hr(s.end),
-    status: { code: 0 },
-    attributes: attrObject(s.attrs),
-    links: [],
-    events: s.events.map((e) => ({ time: hr(e.time), name: e.name, attributes: attrObject(e.attrs), droppedAttributesCount: 0 })),
-    duration: hr(dur < 0n ? 0n : dur),
-    ended: true,
-    resource,
-    instrumentationScope: { name: SCOPE_NAME, version: scopeVersion },
-    droppedAttributesCount: 0,
-    droppedEventsCount: s.droppedEvents,
-    droppedLinksCount: 0,
-  };
-}
-
 const RETRYABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED", "UND_ERR_SOCKET"]);
 
-/** A readable reason, and whether trying again may help. */
+/** gRPC status codes (the names gRPC gives them). */
+const GRPC_STATUS = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"];
+/** The ones worth retrying (the OTLP specification's list, with RESOURCE_EXHAUSTED: the collector is busy). */
+const GRPC_RETRYABLE = new Set([1, 4, 8, 10, 11, 14, 15]);
+
+/** TLS verification failures: retrying cannot help, a CA certificate may. */
+const TLS_CODES = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_.*)$/;
+
+/** A readable reason, and whether trying again may help: HTTP statuses (OTLP/HTTP, Zipkin), gRPC statuses, socket and TLS errors. */
 export function describeExportError(e: unknown): { reason: string; retryable: boolean } {
   if (e === undefined || e === null) return { reason: "export failed", retryable: true };
-  const err = e as { name?: string; message?: string; code?: unknown; data?: unknown };
+  const err = e as { name?: string; message?: string; code?: unknown; data?: unknown; details?: unknown };
   if (err.name === "OTLPExporterError" && typeof err.code === "number") {
     const body = typeof err.data === "string" ? err.data.trim().split("\n")[0]!.slice(0, 200) : "";
     const st = err.code;
     return { reason: `HTTP ${st}${err.message ? " " + err.message : ""}${body ? ": " + body : ""}`, retryable: st === 429 || st >= 500 };
   }
+  if (typeof err.code === "number" && typeof err.details === "string") {
+    // A gRPC status (@grpc/grpc-js ServiceError).
+    const name = GRPC_STATUS[err.code] ?? `status ${err.code}`;
+    // "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:4317. Resolution note: "
+    const details = err.details
+      .replace(/\s*Resolution note:\s*$/, "")
+      .replace(/Last error: (Error: )?/, "last error: ")
+      .trim()
+      .replace(/\.$/, "");
+    return { reason: `gRPC ${name}${details ? ": " + details : ""}`, retryable: GRPC_RETRYABLE.has(err.code) };
+  }
   const msg = err.message ?? String(e);
+  // The Zipkin exporter's answer to a status >= 400.
+  const zs = /^Got unexpected status code from zipkin: (\d+)$/.exec(msg);
+  if (zs !== null) {
+    const st = Number(zs[1]);
+    return { reason: `HTTP ${st}`, retryable: st === 429 || st >= 500 };
+  }
   if (msg === "Export failed with retryable status") return { reason: "the collector kept answering 429/502/503/504 (busy or unavailable)", retryable: true };
   if (typeof err.code === "string") {
+    if (TLS_CODES.test(err.code)) {
+      return { reason: `TLS: ${msg} (${err.code}; OTEL_EXPORTER_OTLP_CERTIFICATE names the CA certificate to trust)`, retryable: false };
+    }
     const friendly: Record<string, string> = {
       ECONNREFUSED: "connection refused",
       ECONNRESET: "connection reset",
@@ -134,6 +112,7 @@ export function describeExportError(e: unknown): { reason: string; retryable: bo
     return { reason: `${friendly[err.code] ?? msg} (${err.code})`, retryable: RETRYABLE_CODES.has(err.code) };
   }
   if (msg === "Request Timeout") return { reason: "request timed out", retryable: true };
+  if (msg.startsWith("no answer in ")) return { reason: msg, retryable: true };
   return { reason: msg, retryable: false };
 }
 
@@ -162,8 +141,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export class OtlpPushSink {
-  private readonly exporter: OTLPTraceExporter;
+export class SpanPushSink {
+  private readonly exporter: SpanExporterLike;
   private readonly resource: Resource;
   private batch: SpanRec[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -183,14 +162,9 @@ export class OtlpPushSink {
     this.retries = opts.retries ?? 3;
     this.backoffMs = opts.backoffMs ?? 500;
     this.resource = resourceFromAttributes(attrObject(opts.resourceAttrs));
-    this.exporter = new OTLPTraceExporter({
-      url: opts.url,
-      headers: opts.headers,
-      concurrencyLimit: Math.max(this.maxInFlight, 1) + 1,
-      ...(opts.timeoutMillis !== undefined ? { timeoutMillis: opts.timeoutMillis } : {}),
-    });
+    this.exporter = opts.exporter;
     this.report = {
-      url: opts.url,
+      target: opts.target,
       total: 0,
       sent: 0,
       rejected: 0,
@@ -233,11 +207,21 @@ export class OtlpPushSink {
   }
 
   private exportOnce(spans: ReadableSpan[]): Promise<ExportResult> {
-    return new Promise((res) => this.exporter.export(spans, res));
+    const giveUp = this.opts.giveUpMs;
+    return new Promise((res) => {
+      let timer: NodeJS.Timeout | null = null;
+      if (giveUp !== undefined) {
+        timer = setTimeout(() => res({ code: ExportResultCode.FAILED, error: new Error(`no answer in ${(giveUp / 1000).toFixed(1)}s`) }), giveUp);
+      }
+      this.exporter.export(spans, (r) => {
+        if (timer !== null) clearTimeout(timer);
+        res(r);
+      });
+    });
   }
 
   private async send(b: SpanRec[]): Promise<void> {
-    const spans = b.map((s) => toReadableSpan(s, this.resource, this.opts.scopeVersion));
+    const spans = b.map((s) => this.opts.toSpan(s, this.resource, this.opts.scopeVersion));
     let delay = this.backoffMs;
     for (let attempt = 0; ; attempt++) {
       if (this.failed !== null) return this.toFallback(b);
@@ -254,7 +238,7 @@ export class OtlpPushSink {
       }
       this.report.retries++;
       const wait = Math.round(delay * (0.8 + 0.4 * Math.random()));
-      this.opts.warn?.(`OTLP export to ${this.opts.url}: ${reason}; retrying in ${(wait / 1000).toFixed(1)}s (${attempt + 1}/${this.retries})`);
+      this.opts.warn?.(`export to ${this.opts.target}: ${reason}; retrying in ${(wait / 1000).toFixed(1)}s (${attempt + 1}/${this.retries})`);
       await sleep(wait);
       delay *= 2;
     }
@@ -297,11 +281,11 @@ export class OtlpPushSink {
         this.fallbackError = (e as Error).message;
       }
     }
-    try {
-      await this.exporter.shutdown();
-    } catch {
-      /* nothing left to send */
-    }
+    // Every batch is settled by now; the exporter may still wait for a
+    // request it was given up on (Zipkin's waits for its requests): not long.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exporter.shutdown().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
     partialHook = null;
     this.report.error = this.failed;
     if (this.fallbackError !== null) {
