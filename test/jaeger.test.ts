@@ -6,16 +6,14 @@
 // trace-convert produced.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, FIXTURES, ROOT, haveGo, runCLI } from "./helpers.js";
+import { CLI, FIXTURES, haveGo, runCLI } from "./helpers.js";
+import { attrs, buildJaeger, flatten, hexID, sleep, startJaeger, type OtlpBody, type OtlpSpan } from "./jaeger-harness.js";
 
-const BUILD = join(ROOT, "test", "jaeger", "build.sh");
-const CONFIG = join(ROOT, "test", "jaeger", "config.yaml");
 const go = haveGo();
 if (!go) console.log("# jaeger.test: SKIPPED: no Go toolchain on PATH (needed to build Jaeger v2 from the Go module proxy)");
 
@@ -25,19 +23,6 @@ after(() => {
   if (jaeger !== null && jaeger.exitCode === null) jaeger.kill("SIGKILL");
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function runAsync(args: string[], extraEnv: Record<string, string> = {}): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -49,105 +34,12 @@ function runAsync(args: string[], extraEnv: Record<string, string> = {}): Promis
   });
 }
 
-interface OtlpAttr {
-  key: string;
-  value: { stringValue?: string; intValue?: string | number; boolValue?: boolean };
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes?: OtlpAttr[];
-  events?: { name: string; attributes?: OtlpAttr[] }[];
-}
-interface OtlpBody {
-  resourceSpans?: { resource?: { attributes?: OtlpAttr[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
-}
-
-/** Jaeger's JSON may carry IDs in base64 (protobuf JSON for bytes) or hex (OTLP JSON): hex either way. */
-function hexID(s: string | undefined, len: number): string {
-  if (s === undefined || s === "") return "";
-  if (new RegExp(`^[0-9a-f]{${len}}$`, "i").test(s)) return s.toLowerCase();
-  return Buffer.from(s, "base64").toString("hex");
-}
-
-function attrs(a: OtlpAttr[] | undefined): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const x of a ?? []) m.set(x.key, String(x.value.stringValue ?? x.value.intValue ?? x.value.boolValue));
-  return m;
-}
-
-function flatten(b: OtlpBody): { span: OtlpSpan; resource: Map<string, string> }[] {
-  return (b.resourceSpans ?? []).flatMap((r) =>
-    (r.scopeSpans ?? []).flatMap((s) => (s.spans ?? []).map((span) => ({ span, resource: attrs(r.resource?.attributes) }))),
-  );
-}
-
-interface Jaeger {
-  otlpHttp: string;
-  otlpGrpc: string;
-  query: string;
-  stop(): Promise<void>;
-}
-
 let bin = "";
-
-/** Starts a Jaeger with in-memory storage on free loopback ports; resolves once its query API answers. */
-async function startJaeger(t: { diagnostic(m: string): void }): Promise<Jaeger> {
-  const [otlpPort, otlpGrpcPort, httpPort, grpcPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const cfg = readFileSync(CONFIG, "utf8")
-    .replaceAll("${OTLP_PORT}", String(otlpPort))
-    .replaceAll("${OTLP_GRPC_PORT}", String(otlpGrpcPort))
-    .replaceAll("${QUERY_HTTP_PORT}", String(httpPort))
-    .replaceAll("${QUERY_GRPC_PORT}", String(grpcPort));
-  const cfgPath = join(tmp, `config-${otlpPort}.yaml`);
-  writeFileSync(cfgPath, cfg);
-  let log = "";
-  const j = spawn(bin, ["--config", `file:${cfgPath}`], { cwd: tmp, stdio: ["ignore", "pipe", "pipe"] });
-  jaeger = j;
-  j.stdout!.on("data", (c: Buffer) => (log += c.toString()));
-  j.stderr!.on("data", (c: Buffer) => (log += c.toString()));
-  const query = `http://127.0.0.1:${httpPort}`;
-  const ready = Date.now();
-  for (;;) {
-    if (j.exitCode !== null) assert.fail(`jaeger exited with ${j.exitCode}:\n${log.slice(-3000)}`);
-    try {
-      const r = await fetch(`${query}/api/v3/services`);
-      if (r.ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() - ready > 60_000) assert.fail(`jaeger not ready after 60s:\n${log.slice(-3000)}`);
-    await sleep(200);
-  }
-  t.diagnostic(`jaeger up in ${Date.now() - ready} ms (otlp http :${otlpPort}, grpc :${otlpGrpcPort}, query :${httpPort})`);
-  return {
-    otlpHttp: `http://127.0.0.1:${otlpPort}`,
-    otlpGrpc: `http://127.0.0.1:${otlpGrpcPort}`,
-    query,
-    stop: () =>
-      new Promise((r) => {
-        if (j.exitCode !== null) return r();
-        j.on("exit", () => r());
-        j.kill("SIGTERM");
-        setTimeout(() => j.kill("SIGKILL"), 5000).unref();
-      }),
-  };
-}
 
 describe("jaeger v2 end to end", { skip: go ? false : "no Go toolchain on PATH" }, () => {
   before(
     () => {
-      // Build (or reuse) the binary.
-      const t0 = Date.now();
-      const b = spawnSync("bash", [BUILD], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 40 * 60_000 });
-      const secs = ((Date.now() - t0) / 1000).toFixed(1);
-      if (b.status !== 0) assert.fail(`test/jaeger/build.sh failed (exit ${b.status}) after ${secs}s:\n${(b.stderr ?? "").split("\n").slice(-30).join("\n")}`);
-      bin = b.stdout.trim().split("\n").pop()!;
-      console.log(`jaeger binary ${bin} ready in ${secs}s`);
+      bin = buildJaeger();
     },
     { timeout: 45 * 60_000 },
   );
@@ -164,7 +56,8 @@ describe("jaeger v2 end to end", { skip: go ? false : "no Go toolchain on PATH" 
       const want = flatten(JSON.parse(readFileSync(ref, "utf8")) as OtlpBody).map((x) => x.span);
       assert.equal(want.length, 190);
 
-      const j = await startJaeger(t);
+      const j = await startJaeger(bin, tmp, { log: (m) => t.diagnostic(m) });
+      jaeger = j.process;
       try {
         // Push it, twice, the second time gzipped (deterministic IDs: the second push adds nothing new).
         const endpoint = protocol === "grpc" ? j.otlpGrpc : j.otlpHttp;

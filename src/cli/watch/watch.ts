@@ -126,6 +126,7 @@ export class Watcher {
         }
       }
     }
+    if (this.fatal !== 0) exit = this.fatal;
     this.state.close();
     const t = this.totals;
     this.log.note("info", `stopped: ${t.files} files converted, ${t.events} events, ${t.spans} spans pushed${t.failed > 0 ? `, ${t.failed} failed` : ""}`);
@@ -133,6 +134,8 @@ export class Watcher {
   }
 
   private onceDone = false;
+  /** Exit code when the watcher had to stop by itself. */
+  private fatal = 0;
 
   private stem(path: string): string {
     const rel = relative(resolve(this.o.dir), resolve(path));
@@ -285,8 +288,22 @@ export class Watcher {
         });
         continue;
       }
-      const left = existsSync(unsent) ? countSpans(unsent) : before;
-      if (existsSync(unsent)) this.spool.keepUnsent(e, unsent, before - left);
+      if (r!.code === 2) {
+        // A usage error (a bad endpoint...): retrying cannot help.
+        this.log.note("error", `cannot push: ${(r!.messages ?? []).join("; ")}`);
+        this.fatal = 2;
+        this.stop();
+        return;
+      }
+      if (!existsSync(unsent)) {
+        // Answered, but some spans refused for good (a partial success): retrying cannot help.
+        this.spool.remove(e);
+        this.totals.spans += e.meta.spans;
+        this.log.file({ file: e.meta.path, result: "failed", events: e.meta.events, spans: e.meta.spans, seconds: e.meta.convertSeconds + (performance.now() - t0) / 1000, outputs: [], message: (r!.messages ?? []).join("; ") });
+        continue;
+      }
+      const left = countSpans(unsent);
+      this.spool.keepUnsent(e, unsent, before - left);
       const why = (r!.messages ?? []).find((m) => !m.startsWith("warning: export")) ?? `exit ${r!.code}`;
       if (!this.backendDown || o.once) this.log.note("warn", `backend failed (${why.replace(/^warning: /, "")}); ${left} spans of ${basename(e.meta.path)} stay in the spool, retrying with backoff`);
       this.backendDown = true;
