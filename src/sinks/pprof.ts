@@ -4,14 +4,12 @@
 // follow the order of appearance), so samples can be written as they come
 // and nothing but the intern tables is kept.
 
-import { createGzip, type Gzip } from "node:zlib";
 import { type LabelSet, type ProfileBuilder, type ProfileInfo, type StackInterner } from "../convert/pprof.js";
+import { GzipStream, type ByteSink } from "./gzip.js";
 import { PbWriter } from "./pb.js";
 
-/** Anything with Output's write contract. */
-export interface ByteSink {
-  write(data: Uint8Array): Promise<void> | void;
-}
+// Gzip is fflate's (pure JS) in the command and in the browser alike: see gzip.ts.
+export { GzipStream, type ByteSink };
 
 /** profile.proto field numbers (Profile). */
 const enum P {
@@ -169,54 +167,6 @@ function label(pb: PbWriter, k: number, v: number): void {
   pb.uint(1, k);
   pb.uint(2, v);
   pb.end();
-}
-
-/** Gzip compression into a ByteSink, with backpressure both ways. */
-export class GzipStream {
-  private readonly gz: Gzip;
-  private queue: Uint8Array[] = [];
-  private error: Error | null = null;
-  private ended: Promise<void>;
-
-  constructor(private readonly out: ByteSink) {
-    this.gz = createGzip();
-    this.gz.on("data", (c: Buffer) => this.queue.push(c));
-    this.gz.on("error", (e: Error) => {
-      this.error = e;
-    });
-    this.ended = new Promise<void>((res, rej) => {
-      this.gz.once("end", res);
-      this.gz.once("error", rej);
-    });
-    this.ended.catch(() => undefined);
-  }
-
-  private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) {
-      const q = this.queue;
-      this.queue = [];
-      for (const c of q) {
-        const p = this.out.write(c);
-        if (p !== undefined) await p;
-      }
-    }
-  }
-
-  async write(data: Uint8Array): Promise<void> {
-    if (this.error !== null) throw this.error;
-    // zlib may keep a reference: hand it a copy when the caller reuses its buffer.
-    if (!this.gz.write(Buffer.from(data))) {
-      await new Promise<void>((res) => this.gz.once("drain", res));
-    }
-    await this.drainQueue();
-  }
-
-  async end(): Promise<void> {
-    this.gz.end();
-    await this.ended;
-    await this.drainQueue();
-    if (this.error !== null) throw this.error;
-  }
 }
 
 /** Writes the encoder's pending bytes through the gzip stream once there are enough. */
