@@ -352,8 +352,14 @@ describe("browser app: trace-convert ui in headless Chromium", { skip, timeout: 
     }
   });
 
-  test("Cancel stops a conversion in the worker and a fetch", async () => {
-    await loadFile(page, trace("go1.27/gc.trace"));
+  test("a 30 MB output, built in several Blob pieces, equals the command's; Cancel stops a conversion in the worker and a fetch", async () => {
+    const gc = trace("go1.27/gc.trace");
+    await loadFile(page, gc);
+    const big = await downloadBy(page, 'ul.downloads button[data-format="perfetto"]');
+    const c = cli(gc, ["--to", "perfetto"]);
+    assert.ok(c.stdout.length > 16 << 20, `the output spans more than one 16 MB piece (the buffer is reused) (${c.stdout.length} bytes)`);
+    assert.ok(big.bytes.equals(c.stdout), `perfetto of go1.27/gc: the page's ${big.bytes.length} bytes differ from the command's ${c.stdout.length}`);
+
     const saved = await page.locator("#saved li").count();
     await page.click('ul.downloads button[data-format="perfetto"]');
     // The first progress report comes at the 65,536th event; the trace has far more.

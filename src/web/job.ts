@@ -7,7 +7,7 @@ import type { FormatContext } from "../cli/format.js";
 import { FORMATS, findFormat } from "../cli/formats.js";
 import type { Input } from "../cli/input.js";
 import { parseArgs } from "../cli/options.js";
-import { driveOutcome, EXIT_USAGE, thrownOutcome } from "../cli/outcome.js";
+import { driveOutcome, EXIT_INPUT, EXIT_USAGE, thrownOutcome } from "../cli/outcome.js";
 import { drive, type DriveResult } from "../convert/drive.js";
 import type { TraceReader } from "../decode/reader.js";
 import { BlobOutput } from "./blob-output.js";
@@ -114,5 +114,13 @@ export async function runJob(req: JobRequest, onProgress: (p: Progress) => void)
   const outcome = driveOutcome(req.name, res);
   if (outcome.message !== null) messages.push(outcome.message);
   const out = output as BlobOutput | null;
-  return result(out === null ? null : out.finish(mimeOf(format.ext, format.binary)), outcome.code);
+  if (out === null) return result(null, outcome.code);
+  const blob = out.finish(mimeOf(format.ext, format.binary));
+  if (!(await out.readable())) {
+    messages.push(
+      `the browser could not keep the ${(blob.size / 1e6).toFixed(0)} MB output (its storage for downloads is full; a private window keeps them in memory only): narrow it with the filters, or run the command`,
+    );
+    return result(null, EXIT_INPUT);
+  }
+  return result(blob, outcome.code);
 }

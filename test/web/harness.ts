@@ -3,7 +3,9 @@
 // never downloads a browser here. Used by test/web.test.ts and bench/web.ts.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
@@ -28,6 +30,49 @@ export const CHROMIUM_ARGS = [
 
 export async function launchBrowser(executablePath: string): Promise<Browser> {
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+/**
+ * Chromium with a normal, on-disk profile (Playwright's own contexts are
+ * incognito ones, where the browser keeps every Blob in memory and refuses
+ * those past its in-memory limit): started here with a fresh --user-data-dir
+ * and driven over CDP. `context` is the profile's default context.
+ */
+export async function launchProfile(executablePath: string): Promise<{ browser: Browser; context: BrowserContext; close(): Promise<void> }> {
+  const userDataDir = mkdtempSync(join(tmpdir(), "tc-web-profile-"));
+  const proc = spawn(executablePath, ["--headless", ...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, "--remote-debugging-port=0", "about:blank"], { stdio: ["ignore", "ignore", "pipe"] });
+  const ws = await new Promise<string>((resolve, reject) => {
+    let err = "";
+    const t = setTimeout(() => reject(new Error(`chromium did not start: ${err}`)), 60_000);
+    proc.stderr!.on("data", (b: Buffer) => {
+      err += b.toString("utf8");
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+      if (m !== null) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    });
+    proc.once("exit", (c) => reject(new Error(`chromium exited (${c}): ${err}`)));
+  });
+  const browser = await chromium.connectOverCDP(ws);
+  const context = browser.contexts()[0]!;
+  return {
+    browser,
+    context,
+    async close() {
+      await browser.close().catch(() => undefined);
+      if (proc.exitCode === null) {
+        const gone = new Promise((r) => proc.once("exit", r));
+        proc.kill();
+        await gone;
+      }
+      try {
+        rmSync(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      } catch {
+        // Chromium's helpers may still be writing there: a leftover temporary directory is no failure
+      }
+    },
+  };
 }
 
 /** A running `trace-convert ui --no-open`. */
@@ -223,6 +268,22 @@ export async function waitUntil(page: Page, expr: string, timeoutMs = 60_000): P
     if ((await page.evaluate<boolean>(`Boolean(${expr})`)) === true) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expr}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Sets a file input to a local file by path (DOM.setFileInputFiles: the
+ * browser reads the file itself, however big; Playwright's setInputFiles
+ * copies files over its connection and refuses big ones on CDP connections).
+ */
+export async function setFileByPath(page: Page, selector: string, path: string): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = (await cdp.send("DOM.getDocument", { depth: 0 })) as { root: { nodeId: number } };
+    const { nodeId } = (await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector })) as { nodeId: number };
+    await cdp.send("DOM.setFileInputFiles", { nodeId, files: [path] });
+  } finally {
+    await cdp.detach().catch(() => undefined);
   }
 }
 

@@ -27,6 +27,8 @@ interface Entry {
 class Cancelled extends Error {}
 
 const WORKER_URL = "worker.js";
+/** The largest trace handed to Perfetto: it is posted as one ArrayBuffer, held whole by this tab and by Perfetto's. */
+const PERFETTO_MAX = 2 ** 31;
 
 let entries: Entry[] = [];
 let currentEntry = -1;
@@ -575,6 +577,17 @@ async function openInPerfetto(t: Trace, origin: string, msgs: HTMLElement): Prom
     handoff.abort();
     return;
   }
+  if (r.blob.size > PERFETTO_MAX) {
+    handoff.abort();
+    msgs.append(
+      h(
+        "p",
+        { class: "msg error", role: "alert" },
+        `The Perfetto trace is ${bytes(r.blob.size)}: too big to hand to ${origin} in one piece. Narrow it with the filters (a time window, a goroutine, a task, annotations only), or download perfetto-proto and open it with Perfetto's trace_processor.`,
+      ),
+    );
+    return;
+  }
   const status = h("p", { class: "msg note", role: "status", id: "perfetto-status" }, `Waiting for ${origin} to be ready…`);
   msgs.append(status);
   try {
@@ -636,6 +649,8 @@ function start(): void {
     (f) => {
       formats = f;
       document.body.setAttribute("data-formats", String(f.length));
+      // The app is ready (its worker loaded and answered): bench/web.ts reads this mark.
+      performance.mark("tc-ready");
       const urls = new URLSearchParams(location.search).getAll("url").filter((u) => u !== "");
       if (urls.length > 0) {
         setEntries(urlEntries(urls));
