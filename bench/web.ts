@@ -54,24 +54,36 @@ function cliRun(argv: string[]): { secs: number; rssMB: number } {
   return { secs: Number(m[1]), rssMB: Number(m[2]) / 1024 };
 }
 
-/** Samples the renderers' RSS while `work` runs; returns its result, the seconds it took and the largest RSS seen (MB). */
-async function sampled<T>(browser: Browser, work: () => Promise<T>): Promise<{ value: T; secs: number; peakMB: number }> {
-  let peak = 0;
+/**
+ * Samples the tab's renderer (the renderer with the most CPU time: it runs
+ * the page and its workers) while `work` runs: its largest RSS seen (every
+ * 250 ms) and its peak (VmHWM) after, in MB.
+ */
+async function sampled<T>(browser: Browser, work: () => Promise<T>): Promise<{ value: T; secs: number; peakMB: number; hwmMB: number }> {
+  const peaks = new Map<number, number>();
+  const sample = async () => {
+    for (const p of await rendererMemory(browser)) peaks.set(p.pid, Math.max(peaks.get(p.pid) ?? 0, p.rssMB));
+  };
   let stop = false;
   const sampler = (async () => {
     while (!stop) {
-      for (const p of await rendererMemory(browser)) peak = Math.max(peak, p.rssMB);
+      await sample();
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
   const t0 = performance.now();
   try {
     const value = await work();
-    return { value, secs: (performance.now() - t0) / 1000, peakMB: peak };
+    const secs = (performance.now() - t0) / 1000;
+    stop = true;
+    await sampler;
+    await sample();
+    const tab = (await rendererMemory(browser))[0];
+    if (tab === undefined) throw new Error("no renderer process found");
+    return { value, secs, peakMB: peaks.get(tab.pid) ?? tab.rssMB, hwmMB: tab.peakMB };
   } finally {
     stop = true;
     await sampler;
-    for (const p of await rendererMemory(browser)) peak = Math.max(peak, p.rssMB);
   }
 }
 
@@ -131,10 +143,10 @@ try {
   const events = Number(await page.getAttribute('#overview [data-field="events"]', "data-value"));
   const cliSummary = cliRun([trace, "--to", "summary", "--json"]);
   const rows: string[] = [];
-  const row = (what: string, out: number | null, b: { secs: number; peakMB: number }, c: { secs: number; rssMB: number }) => {
-    console.error(`  ${what}: page ${b.secs.toFixed(1)} s, ${b.peakMB.toFixed(0)} MB; command ${c.secs.toFixed(1)} s, ${c.rssMB.toFixed(0)} MB`);
+  const row = (what: string, out: number | null, b: { secs: number; peakMB: number; hwmMB: number }, c: { secs: number; rssMB: number }) => {
+    console.error(`  ${what}: page ${b.secs.toFixed(1)} s, ${b.peakMB.toFixed(0)} MB (VmHWM so far ${b.hwmMB.toFixed(0)} MB); command ${c.secs.toFixed(1)} s, ${c.rssMB.toFixed(0)} MB`);
     rows.push(
-      `| ${what} | ${b.secs.toFixed(1)} s (${(events / b.secs / 1e6).toFixed(2)} M events/s) | ${b.peakMB.toFixed(0)} MB | ${out === null ? "" : out < 1e6 ? `${(out / 1e3).toFixed(1)} kB` : `${(out / 1e6).toFixed(1)} MB`} | ${c.secs.toFixed(1)} s, ${c.rssMB.toFixed(0)} MB | ${(b.secs / c.secs).toFixed(2)}x |`,
+      `| ${what} | ${b.secs.toFixed(1)} s (${(events / b.secs / 1e6).toFixed(2)} M events/s) | ${b.peakMB.toFixed(0)} MB (${b.hwmMB.toFixed(0)} MB) | ${out === null ? "" : out < 1e6 ? `${(out / 1e3).toFixed(1)} kB` : `${(out / 1e6).toFixed(1)} MB`} | ${c.secs.toFixed(1)} s, ${c.rssMB.toFixed(0)} MB | ${(b.secs / c.secs).toFixed(2)}x |`,
     );
   };
   row("read, summary shown", null, summary, cliSummary);
@@ -153,7 +165,6 @@ try {
     const c = cliRun([trace, "--to", f]);
     row(`--to ${f}`, size, r, c);
   }
-  const hwm = Math.max(...(await rendererMemory(browser)).map((p) => p.peakMB));
 
   lines.push(
     `Browser app, headless ${(await browser.version()).trim()} on this machine (${cpus().length} x ${cpus()[0]?.model.trim() ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}):`,
@@ -161,13 +172,11 @@ try {
     `- bundle: ${(raw / 1024).toFixed(0)} kB, ${(gz / 1024).toFixed(0)} kB gzipped (${files.join(", ")})`,
     `- page load to ready (page, scripts and worker; served by trace-convert ui on 127.0.0.1), median of 5: ${median(loads.map((l) => l.ready)).toFixed(0)} ms (DOMContentLoaded ${median(loads.map((l) => l.dcl)).toFixed(0)} ms)`,
     "",
-    `${(traceBytes / 1e6).toFixed(0)} MB trace (bench/gen), ${(events / 1e6).toFixed(1)} M events; time and tab memory (renderer RSS, sampled) in the page, against the command on the same trace:`,
+    `${(traceBytes / 1e6).toFixed(0)} MB trace (bench/gen), ${(events / 1e6).toFixed(1)} M events; time and tab memory (the renderer process that runs the page and its worker) in the page, against the command on the same trace:`,
     "",
-    "| step | in the page | tab memory | output | the command (time, peak RSS) | page / command |",
+    "| step | in the page | tab memory: largest RSS seen (VmHWM so far) | output | the command (time, peak RSS) | page / command |",
     "|---|---|---|---|---|---|",
     ...rows,
-    "",
-    `Renderer peak (VmHWM) over the whole run: ${hwm.toFixed(0)} MB.`,
   );
   rmSync(dlDir, { recursive: true, force: true });
 } finally {

@@ -288,7 +288,7 @@ describe("browser app: trace-convert ui in headless Chromium", { skip, timeout: 
       await page.click('#tasks-table button.pick[data-type="subtask-3"]');
       await page.evaluate("window.scrollTo(0, 0)");
       await page.evaluate("document.activeElement && document.activeElement.blur()");
-      await page.screenshot({ path: shot, clip: { x: 0, y: 0, width: 1280, height: 1180 }, fullPage: true });
+      await page.screenshot({ path: shot, clip: { x: 0, y: 0, width: 1280, height: 1540 }, fullPage: true });
       await page.click('#tasks-table button.pick[data-type="subtask-3"]');
     }
   });

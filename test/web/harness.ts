@@ -302,24 +302,28 @@ export async function stackOnPage(page: Page): Promise<string | null> {
   return m === null ? null : text.slice(Math.max(0, m.index - 80), m.index + 160);
 }
 
-/** Peak and current resident memory (MB) of Chromium's renderer processes (the tab and its worker), from /proc. */
-export async function rendererMemory(browser: Browser): Promise<{ pid: number; peakMB: number; rssMB: number }[]> {
+/**
+ * Chromium's renderer processes with their CPU time (s), peak and current
+ * resident memory (MB, from /proc). The tab's renderer (which also runs its
+ * workers) is the one that has done the work: the most CPU time.
+ */
+export async function rendererMemory(browser: Browser): Promise<{ pid: number; cpuSecs: number; peakMB: number; rssMB: number }[]> {
   const cdp = await browser.newBrowserCDPSession();
   try {
-    const info = (await cdp.send("SystemInfo.getProcessInfo")) as { processInfo: { type: string; id: number }[] };
-    const out: { pid: number; peakMB: number; rssMB: number }[] = [];
+    const info = (await cdp.send("SystemInfo.getProcessInfo")) as { processInfo: { type: string; id: number; cpuTime: number }[] };
+    const out: { pid: number; cpuSecs: number; peakMB: number; rssMB: number }[] = [];
     for (const p of info.processInfo) {
       if (p.type !== "renderer") continue;
       try {
         const st = readFileSync(`/proc/${p.id}/status`, "utf8");
         const hwm = /VmHWM:\s+(\d+) kB/.exec(st);
         const rss = /VmRSS:\s+(\d+) kB/.exec(st);
-        out.push({ pid: p.id, peakMB: Number(hwm?.[1] ?? NaN) / 1024, rssMB: Number(rss?.[1] ?? NaN) / 1024 });
+        out.push({ pid: p.id, cpuSecs: p.cpuTime, peakMB: Number(hwm?.[1] ?? NaN) / 1024, rssMB: Number(rss?.[1] ?? NaN) / 1024 });
       } catch {
         // gone, or no /proc
       }
     }
-    return out;
+    return out.sort((a, b) => b.cpuSecs - a.cpuSecs);
   } finally {
     await cdp.detach().catch(() => undefined);
   }

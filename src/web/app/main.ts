@@ -10,7 +10,7 @@ import { fmtDur } from "../../sinks/summary.js";
 import type { FormatInfo, JobRequest, JobResult, Progress, WorkerReply } from "../protocol.js";
 import { byId, bytes, h, int } from "./dom.js";
 import { openPerfetto, perfettoOrigin } from "./perfetto.js";
-import { markPicked, renderSummary, type SummaryJSON } from "./summary-view.js";
+import { fact, markPicked, renderSummary, type SummaryJSON } from "./summary-view.js";
 
 interface Trace {
   blob: Blob;
@@ -318,20 +318,13 @@ function renderResult(t: Trace, s: SummaryJSON, r: JobResult): void {
   const overview = h(
     "dl",
     { class: "facts", id: "overview" },
-    h("dt", {}, "Format"),
-    h("dd", { "data-field": "version", "data-value": r.version }, versionText(r.version)),
-    h("dt", {}, "Size"),
-    h("dd", { "data-field": "bytes", "data-value": t.blob.size }, bytes(t.blob.size)),
-    h("dt", {}, "Traced"),
-    h("dd", { "data-field": "duration", "data-value": s.duration, title: `${int(s.duration)} ns` }, fmtDur(s.duration)),
-    h("dt", {}, "Events"),
-    h("dd", { "data-field": "events", "data-value": r.events }, int(r.events)),
-    h("dt", {}, "Generations"),
-    h("dd", { "data-field": "generations", "data-value": r.generations }, int(r.generations)),
-    h("dt", {}, "Goroutines"),
-    h("dd", { "data-field": "goroutines", "data-value": goroutines }, int(goroutines)),
-    h("dt", {}, "Read in"),
-    h("dd", { "data-field": "secs", "data-value": r.secs.toFixed(3) }, `${r.secs.toFixed(2)} s`, rate !== "" ? ` (${rate})` : ""),
+    fact("Format", { "data-field": "version", "data-value": r.version }, versionText(r.version)),
+    fact("Size", { "data-field": "bytes", "data-value": t.blob.size }, bytes(t.blob.size)),
+    fact("Traced", { "data-field": "duration", "data-value": s.duration, title: `${int(s.duration)} ns` }, fmtDur(s.duration)),
+    fact("Events", { "data-field": "events", "data-value": r.events }, int(r.events)),
+    fact("Generations", { "data-field": "generations", "data-value": r.generations }, int(r.generations)),
+    fact("Goroutines", { "data-field": "goroutines", "data-value": goroutines }, int(goroutines)),
+    fact("Read in", { "data-field": "secs", "data-value": r.secs.toFixed(3) }, `${r.secs.toFixed(2)} s`, rate !== "" ? ` (${rate})` : ""),
   );
   const outputs = renderOutputs(t, s);
   const summary = renderSummary(s, {

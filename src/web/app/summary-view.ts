@@ -43,6 +43,11 @@ function table(id: string, caption: string, head: HTMLTableCellElement[], rows: 
   );
 }
 
+/** One term of a <dl>, with its value: kept together when the list wraps. */
+export function fact(term: string, attrs: Record<string, string | number>, ...value: (string | Node)[]): HTMLElement {
+  return h("div", {}, h("dt", {}, term), h("dd", attrs, ...value));
+}
+
 // ---- histograms ----
 
 const LOG_DIV = Math.log(Math.pow(10, 1 / 5));
@@ -57,7 +62,7 @@ function bucketOf(lower: number): number {
 
 const BAR_W = 6;
 const BAR_GAP = 1;
-const HIST_H = 28;
+const HIST_H = 20;
 
 /** The latency histogram (go tool trace's buckets, each 10^(1/5) wide) as bars, empty buckets included. */
 export function histogram(l: Latency, what: string): HTMLElement | string {
@@ -259,14 +264,10 @@ function gcSection(s: SummaryJSON): HTMLElement {
   const facts = h(
     "dl",
     { class: "facts", id: "gc-facts" },
-    h("dt", {}, "GC cycles"),
-    h("dd", { "data-field": "cycles", "data-value": gc.cycles }, int(gc.cycles)),
-    h("dt", {}, "Concurrent mark phase"),
-    h("dd", { "data-field": "markTime", "data-value": gc.markTime, title: `${int(gc.markTime)} ns` }, fmtDur(gc.markTime), share),
-    h("dt", {}, "Mark assist (goroutine time)"),
-    h("dd", { "data-field": "assistTime", "data-value": gc.assistTime, title: `${int(gc.assistTime)} ns` }, fmtDur(gc.assistTime)),
-    h("dt", {}, "Incremental sweep (goroutine time)"),
-    h("dd", { "data-field": "sweepTime", "data-value": gc.sweepTime, title: `${int(gc.sweepTime)} ns` }, fmtDur(gc.sweepTime)),
+    fact("GC cycles", { "data-field": "cycles", "data-value": gc.cycles }, int(gc.cycles)),
+    fact("Concurrent mark phase", { "data-field": "markTime", "data-value": gc.markTime, title: `${int(gc.markTime)} ns` }, fmtDur(gc.markTime), share),
+    fact("Mark assist (goroutine time)", { "data-field": "assistTime", "data-value": gc.assistTime, title: `${int(gc.assistTime)} ns` }, fmtDur(gc.assistTime)),
+    fact("Incremental sweep (goroutine time)", { "data-field": "sweepTime", "data-value": gc.sweepTime, title: `${int(gc.sweepTime)} ns` }, fmtDur(gc.sweepTime)),
   );
   return h(
     "section",
