@@ -68,8 +68,8 @@ export class BlobOutput implements OutputSink {
 
   /**
    * Whether the browser kept every piece. Past its Blob storage (memory, then
-   * disk; a private window has no disk for it) a piece is dropped and cannot
-   * be read: one byte of each piece is read back to find out.
+   * disk) a piece is dropped and cannot be read: one byte of each piece is
+   * read back to find out.
    */
   async readable(): Promise<boolean> {
     try {

@@ -118,7 +118,7 @@ export async function runJob(req: JobRequest, onProgress: (p: Progress) => void)
   const blob = out.finish(mimeOf(format.ext, format.binary));
   if (!(await out.readable())) {
     messages.push(
-      `the browser could not keep the ${(blob.size / 1e6).toFixed(0)} MB output (its storage for downloads is full; a private window keeps them in memory only): narrow it with the filters, or run the command`,
+      `the browser could not keep the ${(blob.size / 1e6).toFixed(0)} MB output (its storage for page data is full): narrow it with the filters, or run the command`,
     );
     return result(null, EXIT_INPUT);
   }

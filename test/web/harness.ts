@@ -33,10 +33,9 @@ export async function launchBrowser(executablePath: string): Promise<Browser> {
 }
 
 /**
- * Chromium with a normal, on-disk profile (Playwright's own contexts are
- * incognito ones, where the browser keeps every Blob in memory and refuses
- * those past its in-memory limit): started here with a fresh --user-data-dir
- * and driven over CDP. `context` is the profile's default context.
+ * Chromium with a normal, on-disk profile, as a user has (Playwright's own
+ * contexts are incognito ones): started here with a fresh --user-data-dir and
+ * driven over CDP. `context` is the profile's default context.
  */
 export async function launchProfile(executablePath: string): Promise<{ browser: Browser; context: BrowserContext; close(): Promise<void> }> {
   const userDataDir = mkdtempSync(join(tmpdir(), "tc-web-profile-"));
