@@ -380,7 +380,7 @@ describe("browser app: trace-convert ui in headless Chromium", { skip, timeout: 
     assert.deepEqual(await messages(page, "#messages"), ["Cancelled."]);
   });
 
-  test("trace-convert ui preloads its traces (?url=) and lists them", async () => {
+  test("trace-convert ui preloads its traces (?url=) and lists them; a dropped file is read", async () => {
     await page.goto(ui.url);
     await page.waitForSelector("#result[data-ready=true]", { timeout: 60_000 });
     assert.equal(await page.textContent("#result-h"), "annotations.trace");
@@ -391,6 +391,18 @@ describe("browser app: trace-convert ui in headless Chromium", { skip, timeout: 
     await waitUntil(page, `document.getElementById("result-h")?.textContent === "gc.trace" && document.querySelector("#result[data-ready=true]") !== null`);
     await checkSummary(page, JSON.parse(cli(trace("go1.22/gc.trace"), ["--to", "summary", "--json"]).stdout.toString("utf8")) as SummaryJSON);
     assert.equal(await page.getAttribute('#trace-list button[data-index="1"]', "aria-current"), "true");
+
+    // A file dropped on the page (a real DragEvent with a DataTransfer holding a File).
+    const first = new URL(ui.url).searchParams.get("url")!;
+    await page.evaluate(`document.getElementById("result").removeAttribute("data-ready")`);
+    await page.evaluate(`(async () => {
+      const blob = await (await fetch(${JSON.stringify(first)})).blob();
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], "dropped.trace"));
+      document.body.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
+    await waitUntil(page, `document.getElementById("result-h")?.textContent === "dropped.trace" && document.querySelector("#result[data-ready=true]") !== null`);
+    assert.equal(Number((await renderedFields(page, "#overview"))["duration"]?.value), a.duration, "the dropped trace's summary");
   });
 
   test("labelled controls, reachable by keyboard; the page says nothing is sent anywhere", async () => {
