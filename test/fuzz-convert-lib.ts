@@ -20,7 +20,7 @@ import { OtlpJsonSpanReader } from "../src/convert/otlp-json-read.js";
 import { OtlpJsonWriter } from "../src/sinks/otlp-json.js";
 import { ZipkinJsonWriter } from "../src/sinks/zipkin-json.js";
 import { PerfettoProtoSink } from "../src/sinks/perfetto-proto.js";
-import { nodeGzip } from "../src/sinks/gzip-node.js";
+import { GzipStream } from "../src/sinks/gzip.js";
 import { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
 import { summaryJSON, summaryText } from "../src/sinks/summary.js";
 import { TraceJsonSink } from "../src/sinks/trace-json.js";
@@ -311,7 +311,7 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
     // The CLI's unfiltered CPU profile: samples encoded as they come.
     const cpuStreamed = v.filter.region === null && v.filter.task === null ? new ProfileBuilder("cpu", v.filter) : null;
     const cpuOut = new Collector(v.every);
-    const cpuGz = cpuStreamed === null ? null : nodeGzip(cpuOut);
+    const cpuGz = cpuStreamed === null ? null : new GzipStream(cpuOut);
     const cpuEnc = cpuStreamed === null ? null : new PprofEncoder(cpuStreamed.stacks, cpuStreamed.info);
     if (cpuStreamed !== null) cpuStreamed.onCPUSample = (stack, labels) => cpuEnc!.sample(stack, 1, CPU_PERIOD, labels);
 
@@ -366,7 +366,7 @@ export async function convertCase(bytes: Uint8Array, v: Variant): Promise<Conver
       stage = `pprof ${b.kind}`;
       guard(`ProfileBuilder(${b.kind}) end`, () => b.end(ok));
       const out = new Collector(v.every);
-      await guard(`writeProfile(${b.kind})`, () => writeProfile(b, out, nodeGzip));
+      await guard(`writeProfile(${b.kind})`, () => writeProfile(b, out));
       checkProfile(out.bytes(), b.kind);
     }
     if (cpuStreamed !== null) {

@@ -335,7 +335,7 @@ describe("otlp mapping", () => {
     // The CLI uses the file's mtime and says so.
     const r = runCLI([join(FIXTURES, e.trace), "--to", "otlp-json", "-o", join(tmp, "old.json")]);
     assert.equal(r.status, 0, r.stderr.toString());
-    const mt = statSync(join(FIXTURES, e.trace)).mtime.toISOString();
+    const mt = new Date(Math.floor(statSync(join(FIXTURES, e.trace)).mtimeMs)).toISOString();
     assert.match(r.stderr.toString(), new RegExp(`warning: .*modification time ${mt.replace(/\./g, "\\.")}`));
     // A trace with a clock snapshot ignores --start-time, saying so.
     const c = convert(fixture(ann126), { startTime: start });

@@ -12,7 +12,7 @@ import { gunzipSync } from "node:zlib";
 import { test } from "node:test";
 import { drive } from "../src/convert/drive.js";
 import { NO_FILTER, ProfileBuilder, type ProfileFilter, type ProfileKind } from "../src/convert/pprof.js";
-import { nodeGzip } from "../src/sinks/gzip-node.js";
+import { GzipStream } from "../src/sinks/gzip.js";
 import { flushEncoder, PprofEncoder, writeProfile } from "../src/sinks/pprof.js";
 import { FIXTURES, haveGo, loadManifest, parsedPath, readMaybeGz, runCLI } from "./helpers.js";
 import { canonicalSamples, decodeProfile } from "./pproflib.js";
@@ -33,7 +33,7 @@ async function profiles(trace: Uint8Array, kinds: readonly ProfileKind[], filter
   for (const b of bs) {
     b.end(res.error === null);
     const parts: Uint8Array[] = [];
-    await writeProfile(b, { write: (d) => void parts.push(Uint8Array.from(d)) }, nodeGzip);
+    await writeProfile(b, { write: (d) => void parts.push(Uint8Array.from(d)) });
     bytes.push(Buffer.concat(parts));
   }
   return { bytes, error: res.error };
@@ -306,9 +306,9 @@ test("a profile written in many pieces (one sample per piece) decodes to the sam
   const res = await drive(once(trace), (ev, r) => b.event(ev, r.timeBase));
   b.end(res.error === null);
   const whole: Uint8Array[] = [];
-  await writeProfile(b, { write: (d) => void whole.push(Uint8Array.from(d)) }, nodeGzip);
+  await writeProfile(b, { write: (d) => void whole.push(Uint8Array.from(d)) });
   const parts: Uint8Array[] = [];
-  const gz = nodeGzip({ write: (d) => void parts.push(Uint8Array.from(d)) });
+  const gz = new GzipStream({ write: (d) => void parts.push(Uint8Array.from(d)) });
   const enc = new PprofEncoder(b.stacks, b.info);
   let pieces = 0;
   const r = b.records;

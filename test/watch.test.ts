@@ -262,7 +262,7 @@ describe("trace-convert watch", () => {
     for (const v of ["1.22", "1.24", "1.26"]) writeFileSync(join(dir, `a${v}.trace`), fixture(`go${v}/annotations.trace`));
     const { otlp } = await freePorts(); // nothing listens there
     const state = join(tmp, "spool-state");
-    const r = runCLI(["watch", dir, "--to", "otlp", "--protocol", "http/json", "--endpoint", `http://127.0.0.1:${otlp}`, "--state", state, "--spool-max", "150KB", "--settle", "200ms", "--poll", "50ms", "--jobs", "1", "--once"]);
+    const r = runCLI(["watch", dir, "--to", "otlp", "--protocol", "http/json", "--endpoint", `http://127.0.0.1:${otlp}`, "--state", state, "--spool-max", "500KB", "--settle", "200ms", "--poll", "50ms", "--jobs", "1", "--once"]);
     const err = r.stderr.toString();
     assert.equal(r.status, 1, err);
     assert.match(err, /spool over --spool-max: dropped the spans of .*a1\.22\.trace/);

@@ -6,13 +6,21 @@ import type { Event } from "../decode/event.js";
 import type { TraceReader } from "../decode/reader.js";
 import type { Input } from "./input.js";
 import type { Options } from "./options.js";
-import type { Output } from "./output.js";
+
+/**
+ * Where a format writes its output: the command's Output (the -o file or
+ * stdout), or, in the browser app, the Blob being built. write() returns a
+ * promise when the caller should wait before writing more.
+ */
+export interface OutputSink {
+  write(data: Uint8Array | string): Promise<void> | void;
+}
 
 export interface FormatContext {
   input: Input;
   opts: Options;
   /** Opens the output (the -o file, or stdout) on first use. */
-  out(): Output;
+  out(): OutputSink;
   /** Prints a warning on stderr (once per distinct message). */
   warn(msg: string): void;
   /**
@@ -47,6 +55,6 @@ export interface Format {
    */
   combine?: {
     collect(ctx: FormatContext): Promise<{ res: DriveResult; part: SummaryParts | null }>;
-    write(parts: { name: string; part: SummaryParts }[], out: Output, opts: Options): Promise<void>;
+    write(parts: { name: string; part: SummaryParts }[], out: OutputSink, opts: Options): Promise<void>;
   };
 }

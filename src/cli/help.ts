@@ -9,6 +9,7 @@ export function helpText(): string {
 
 Usage:
   trace-convert <input>... --to <format> [-o <file or dir/>] [options]
+  trace-convert ui [TRACE...] [--port N] [--no-open]
 
 Input: a trace file, - for stdin, or an http(s) URL such as
   http://127.0.0.1:6060/debug/pprof/trace?seconds=5   (live capture; 5s when seconds= is missing).
@@ -18,6 +19,11 @@ Output: -o FILE, or stdout. With several inputs, -o names a directory.
 
 Formats (--to):
 ${formats}
+
+Commands:
+  ui  the browser app, served on 127.0.0.1 and opened in the default browser: drop a
+      trace, read its summary, open it in Perfetto, download every format above
+        $ trace-convert ui trace.out     (trace-convert ui --help for its options)
 
 Options:
   -o, --output PATH     write here instead of stdout (a directory for several inputs)

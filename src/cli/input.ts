@@ -52,7 +52,9 @@ export function resolveInput(arg: string): { input: Input; note: string | null }
     input: {
       name: arg,
       kind: "file",
-      mtime: st.mtime,
+      // Whole milliseconds, rounded down, as a browser's File.lastModified gives it (Node's
+      // st.mtime rounds): the browser app then makes the same spans from an old trace.
+      mtime: new Date(Math.floor(st.mtimeMs)),
       size: st.size,
       open: () => createReadStream(arg, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
     },

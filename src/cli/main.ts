@@ -15,11 +15,9 @@ import { VERSION } from "./version.js";
 import { openInPerfetto, openTempPath, openUsageError } from "./open.js";
 import { defaultJobs, runJobs, type Job, type JobResult } from "./pool.js";
 import type { SummaryParts } from "../convert/summary.js";
+import { driveOutcome, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, thrownOutcome } from "./outcome.js";
 
-export const EXIT_OK = 0;
-export const EXIT_INPUT = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_PARTIAL = 3;
+export { EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE } from "./outcome.js";
 
 function err(msg: string): void {
   process.stderr.write(`trace-convert: ${msg}\n`);
@@ -37,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       throw e;
     }
+  }
+  if (argv[0] === "ui") {
+    const { runUi } = await import("./ui.js");
+    return runUi(argv.slice(1));
   }
   let opts: Options;
   try {
@@ -220,14 +222,11 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
     if (progressShown) process.stderr.write("\r\x1b[K");
     const o = output as Output | null;
     if (o !== null) await o.close().catch(() => undefined);
-    if (e instanceof TraceError) {
-      say(`${input.name}: ${firstLine(e.message)}${e.offset > 0 ? ` (at byte ${e.offset})` : ""}`);
-      if (opts.debug) process.stderr.write(`${e.stack ?? e.message}\n`);
-      return code(EXIT_INPUT);
-    }
-    if (e instanceof UsageError) {
-      say(e.message);
-      return code(EXIT_USAGE);
+    const thrown = thrownOutcome(input.name, e);
+    if (thrown !== null) {
+      say(thrown.message!);
+      if (opts.debug && e instanceof TraceError) process.stderr.write(`${e.stack ?? e.message}\n`);
+      return code(thrown.code);
     }
     if (!opts.debug && e instanceof Error && (e as NodeJS.ErrnoException).code !== undefined) {
       say(`${e.message}`);
@@ -239,27 +238,8 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
   const o = output as Output | null;
   if (o !== null) await o.close();
   events = res.reader.stats.events;
-  if (res.error === null) return { code: EXIT_OK, part, events };
-  const e = res.error;
-  if (opts.debug) process.stderr.write(`${e.stack ?? e.message}\n`);
-  const salvaged = e.io ? 0 : (res.salvagedEvents ?? 0);
-  if (res.completeGenerations > 0 || salvaged > 0) {
-    const what = e.truncated ? "trace is truncated" : "trace is damaged";
-    const gens = res.completeGenerations;
-    const held =
-      gens > 0
-        ? `the output holds the ${gens} complete generation${gens === 1 ? "" : "s"} before it`
-        : "the output holds no complete generation";
-    const rec = salvaged > 0 ? `${gens > 0 ? " and" : ", only"} ${salvaged} event${salvaged === 1 ? "" : "s"} recovered from the damaged one` : "";
-    say(`warning: ${input.name}: ${what} at byte ${e.offset}: ${firstLine(e.message)}; ${held}${rec}`);
-    return { code: EXIT_PARTIAL, part, events };
-  }
-  if (e.io) say(firstLine(e.message));
-  else say(`${input.name}: ${firstLine(e.message)} (at byte ${e.offset})`);
-  return code(EXIT_INPUT);
-}
-
-function firstLine(s: string): string {
-  const i = s.indexOf("\n");
-  return i < 0 ? s : s.slice(0, i);
+  const outcome = driveOutcome(input.name, res);
+  if (opts.debug && res.error !== null) process.stderr.write(`${res.error.stack ?? res.error.message}\n`);
+  if (outcome.message !== null) say(outcome.message);
+  return { code: outcome.code, part, events };
 }

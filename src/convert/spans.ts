@@ -15,8 +15,11 @@
 //   runnable, blocked on sync, network, syscall, GC, other);
 // - span and trace IDs are hashes of the trace's identity (its first events)
 //   and the task ID or the region's ordinal: the same trace gives the same IDs.
+//   The hash is SHA-256 from @noble/hashes (pure JavaScript, not node:crypto),
+//   so the IDs are computed by the same code in the command and in the
+//   browser app's Web Worker.
 
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2";
 import type { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
 import type { TraceReader } from "../decode/reader.js";
@@ -243,10 +246,10 @@ export class SpanBuilder {
   private readonly warn: (msg: string) => void;
 
   // Identity of the trace: a hash of its first events.
-  private readonly idHash = createHash("sha256");
+  private readonly idHash = sha256.create();
   private readonly idBuf = new Float64Array(9);
   private hashed = 0;
-  private key: Buffer | null = null;
+  private key: Uint8Array | null = null;
   private keyWords: Uint32Array | null = null;
   private readonly held: ProtoSpan[] = [];
   private readonly out: SpanRec[] = [];
@@ -393,7 +396,7 @@ export class SpanBuilder {
   private hashEvent(ev: Event, reader: TraceReader): void {
     const b = this.idBuf;
     if (this.hashed === 0) {
-      this.idHash.update(`trace-convert spans v1\0${reader.version}\0${reader.timeBase}\0`);
+      this.idHash.update(new TextEncoder().encode(`trace-convert spans v1\0${reader.version}\0${reader.timeBase}\0`));
     }
     b[0] = ev.type;
     b[1] = ev.time;
@@ -412,7 +415,8 @@ export class SpanBuilder {
     if (this.key === null) {
       this.key = this.idHash.digest();
       this.keyWords = new Uint32Array(8);
-      for (let i = 0; i < 8; i++) this.keyWords[i] = this.key.readUInt32LE(i * 4);
+      const dv = new DataView(this.key.buffer, this.key.byteOffset, this.key.byteLength);
+      for (let i = 0; i < 8; i++) this.keyWords[i] = dv.getUint32(i * 4, true);
     }
     for (const p of this.held) this.out.push(this.finalize(p));
     this.held.length = 0;

@@ -1,5 +1,5 @@
 // pprof profile.proto encoding with pprof-format (Datadog's encoder), gzipped
-// through a GzipFactory (gzip.ts) and streamed.
+// (gzip.ts: fflate, the same bytes in the command and in the browser) and streamed.
 //
 // A profile is written as a sequence of pieces, each one a Profile message
 // that pprof-format encodes: the first holds the header (sample types,
@@ -13,7 +13,7 @@
 import { Function as PFunction, Label, Line, Location, Mapping, Profile, Sample, StringTable, ValueType, emptyTableToken } from "pprof-format";
 import { type LabelSet, type ProfileBuilder, type ProfileInfo, type StackInterner } from "../convert/pprof.js";
 import type { BytesWriter } from "./chunks.js";
-import type { GzipFactory, GzipStream } from "./gzip.js";
+import { GzipStream } from "./gzip.js";
 
 /** Samples, locations and functions per piece. */
 export const PIECE_ITEMS = 4096;
@@ -136,8 +136,8 @@ export async function flushEncoder(enc: PprofEncoder, gz: GzipStream, min = PIEC
 }
 
 /** Writes a finished (aggregated) profile: every record with a value, gzipped. */
-export async function writeProfile(b: ProfileBuilder, out: BytesWriter, gzip: GzipFactory): Promise<void> {
-  const gz = gzip(out);
+export async function writeProfile(b: ProfileBuilder, out: BytesWriter): Promise<void> {
+  const gz = new GzipStream(out);
   const enc = new PprofEncoder(b.stacks, b.info);
   const r = b.records;
   for (let i = 0; i < r.length; i++) {

@@ -25,7 +25,7 @@ function filterOf(ctx: FormatContext): ProfileFilter {
 
 async function run(kind: ProfileKind, ctx: FormatContext): Promise<DriveResult> {
   // The encoder (pprof-format, ~25 ms to load) is loaded by the pprof formats only.
-  const [{ nodeGzip }, { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile }] = await Promise.all([import("../../sinks/gzip-node.js"), import("../../sinks/pprof.js")]);
+  const [{ GzipStream }, { flushEncoder, PIECE_ITEMS, PprofEncoder, writeProfile }] = await Promise.all([import("../../sinks/gzip.js"), import("../../sinks/pprof.js")]);
   const filter = filterOf(ctx);
   const b = new ProfileBuilder(kind, filter);
   const streamed = kind === "cpu" && filter.region === null && filter.task === null;
@@ -33,7 +33,7 @@ async function run(kind: ProfileKind, ctx: FormatContext): Promise<DriveResult> 
   if (streamed) {
     // One pprof sample per trace sample, written as they come.
     const out = ctx.out();
-    const gz = nodeGzip(out);
+    const gz = new GzipStream(out);
     const enc = new PprofEncoder(b.stacks, b.info);
     b.onCPUSample = (stack, labels) => enc.sample(stack, 1, CPU_PERIOD, labels);
     res = await ctx.drive((ev, r) => {
@@ -50,7 +50,7 @@ async function run(kind: ProfileKind, ctx: FormatContext): Promise<DriveResult> 
     // Nothing usable (not even one complete generation): no output, the command fails.
     if (res.error !== null && res.completeGenerations === 0) return res;
     b.end(res.error === null);
-    await writeProfile(b, ctx.out(), nodeGzip);
+    await writeProfile(b, ctx.out());
   }
   warnings(kind, b, filter, ctx, res);
   return res;

@@ -1,8 +1,7 @@
 import { combineSummaries, report, SummaryBuilder, type SummaryParts, type TraceSummary } from "../../convert/summary.js";
 import { summaryJSON, summaryText } from "../../sinks/summary.js";
-import type { Format, FormatContext } from "../format.js";
+import type { Format, FormatContext, OutputSink } from "../format.js";
 import type { Options } from "../options.js";
-import type { Output } from "../output.js";
 
 /** Reads one input into the summary's parts (null when nothing could be decoded). */
 async function collect(ctx: FormatContext): Promise<{ res: Awaited<ReturnType<FormatContext["drive"]>>; part: SummaryParts | null }> {
@@ -15,7 +14,7 @@ async function collect(ctx: FormatContext): Promise<{ res: Awaited<ReturnType<Fo
   return { res, part };
 }
 
-async function write(s: TraceSummary, name: string, out: Output, opts: Options): Promise<void> {
+async function write(s: TraceSummary, name: string, out: OutputSink, opts: Options): Promise<void> {
   if (opts.json) {
     await out.write(summaryJSON(s, name));
   } else {

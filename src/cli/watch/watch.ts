@@ -80,6 +80,8 @@ export class Watcher {
   readonly totals = { files: 0, events: 0, spans: 0, failed: 0 };
 
   constructor(readonly o: WatchOptions) {
+    if (o.outDir !== null) mkdirSync(o.outDir, { recursive: true });
+    if (o.moveTo !== null) mkdirSync(o.moveTo, { recursive: true });
     this.log = new WatchLog(o.logFormat);
     this.state = new StateJournal(join(o.stateDir, "state.jsonl"));
     this.spool = new Spool(join(o.stateDir, "spool"), o.spoolMax);
