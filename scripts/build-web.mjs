@@ -21,12 +21,18 @@ const OUT = join(ROOT, "dist", "web");
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
-/** Node built-ins and the OpenTelemetry SDK (only the --to otlp push uses it) become a stub that throws when used. */
+/**
+ * Node built-ins and the OpenTelemetry exporters and SDK (only the --to otlp
+ * and --to zipkin pushes use them) become a stub that throws when used. The
+ * API, core and resources packages and the Zipkin exporter's transform run in
+ * browsers and are bundled: --to zipkin-json is made by that transform.
+ */
+const STUBBED = /^@opentelemetry\/(exporter-trace-otlp-|exporter-zipkin$|sdk-trace-|otlp-)|^@grpc\//;
 const nodeStubs = {
   name: "node-stubs",
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
-      if (builtins.has(args.path) || /^@opentelemetry\//.test(args.path) || /^@grpc\//.test(args.path)) {
+      if (builtins.has(args.path) || STUBBED.test(args.path)) {
         return { path: args.path, namespace: "unavailable" };
       }
       return undefined;
