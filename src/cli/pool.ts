@@ -43,39 +43,81 @@ export function defaultJobs(): number {
 }
 
 /**
- * Runs `jobs` on `n` workers (in order of the list; results in the same order).
- * `inProcess` runs one job here instead (used when a pool is not worth it).
+ * Worker threads that run jobs, each one job at a time; started when first
+ * needed and kept for the next jobs (a worker costs ~0.1-0.3 s to start and
+ * load the command's modules). With one worker, jobs run here instead.
  */
-export async function runJobs(jobs: Job[], n: number, inProcess: (j: Job) => Promise<JobResult> = runHere): Promise<JobResult[]> {
-  const results: JobResult[] = new Array(jobs.length);
-  if (n <= 1 || jobs.length <= 1) {
-    for (let i = 0; i < jobs.length; i++) results[i] = await inProcess(jobs[i]!);
-    return results;
-  }
-  let next = 0;
-  const one = async () => {
-    const w = new Worker(new URL("./worker.js", import.meta.url));
-    try {
-      while (next < jobs.length) {
-        const i = next++;
-        results[i] = await new Promise<JobResult>((resolve, reject) => {
-          const onMsg = (r: JobResult) => {
-            w.off("error", onErr);
-            resolve(r);
-          };
-          const onErr = (e: Error) => {
-            w.off("message", onMsg);
-            reject(e);
-          };
-          w.once("message", onMsg);
-          w.once("error", onErr);
-          w.postMessage(jobs[i]);
-        });
-      }
-    } finally {
-      await w.terminate();
+export class WorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: ((w: Worker) => void)[] = [];
+  private started = 0;
+
+  constructor(readonly size: number) {}
+
+  private acquire(): Promise<Worker> {
+    const w = this.idle.pop();
+    if (w !== undefined) return Promise.resolve(w);
+    if (this.started < this.size) {
+      this.started++;
+      return Promise.resolve(new Worker(new URL("./worker.js", import.meta.url)));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, () => one()));
-  return results;
+    return new Promise((r) => this.waiting.push(r));
+  }
+
+  private release(w: Worker): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next(w);
+    else this.idle.push(w);
+  }
+
+  /** Jobs run here (a pool of one) one after the other: this chain. */
+  private here: Promise<unknown> = Promise.resolve();
+
+  async run(job: Job): Promise<JobResult> {
+    if (this.size <= 1) {
+      const r = this.here.then(() => runHere(job));
+      this.here = r.catch(() => undefined);
+      return r;
+    }
+    const w = await this.acquire();
+    try {
+      const r = await new Promise<JobResult>((resolve, reject) => {
+        const onMsg = (r: JobResult) => {
+          w.off("error", onErr);
+          resolve(r);
+        };
+        const onErr = (e: Error) => {
+          w.off("message", onMsg);
+          reject(e);
+        };
+        w.once("message", onMsg);
+        w.once("error", onErr);
+        w.postMessage(job);
+      });
+      this.release(w);
+      return r;
+    } catch (e) {
+      // A worker that failed is not reused.
+      this.started--;
+      void w.terminate();
+      throw e;
+    }
+  }
+
+  /** Stops the idle workers (call once no job runs). */
+  async close(): Promise<void> {
+    const ws = this.idle.splice(0);
+    this.started -= ws.length;
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+}
+
+/** Runs `jobs` on up to `n` workers (results in the order of the list). */
+export async function runJobs(jobs: Job[], n: number): Promise<JobResult[]> {
+  const pool = new WorkerPool(jobs.length <= 1 ? 1 : Math.min(n, jobs.length));
+  try {
+    return await Promise.all(jobs.map((j) => pool.run(j)));
+  } finally {
+    await pool.close();
+  }
 }

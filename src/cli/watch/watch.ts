@@ -17,7 +17,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSy
 import { basename, join, relative, resolve } from "node:path";
 import { findFormat } from "../formats.js";
 import type { Options } from "../options.js";
-import { runJobs, type Job, type JobResult } from "../pool.js";
+import { runHere, WorkerPool, type Job, type JobResult } from "../pool.js";
 import { WatchLog, type LogFormat } from "./log.js";
 import { Scanner, type Candidate } from "./scan.js";
 import { Spool, type SpoolEntry } from "./spool.js";
@@ -72,6 +72,8 @@ export class Watcher {
   private readonly state: StateJournal;
   private readonly spool: Spool;
   private readonly scanner: Scanner;
+  /** Conversions (the sender's pushes run here, beside them). */
+  private readonly pool: WorkerPool;
   private stopping = false;
   /** Wakes the sender when the spool gets an entry. */
   private wake: (() => void) | null = null;
@@ -80,6 +82,7 @@ export class Watcher {
   readonly totals = { files: 0, events: 0, spans: 0, failed: 0 };
 
   constructor(readonly o: WatchOptions) {
+    this.pool = new WorkerPool(o.jobs);
     if (o.outDir !== null) mkdirSync(o.outDir, { recursive: true });
     if (o.moveTo !== null) mkdirSync(o.moveTo, { recursive: true });
     this.log = new WatchLog(o.logFormat);
@@ -110,10 +113,11 @@ export class Watcher {
         reported.add(p);
         this.log.note("info", `${p}: not a Go trace, skipped`);
       }
-      if (ready.length > 0) await this.convertAll(ready);
+      const more = ready.length > 0 ? await this.convertAll(ready) : false;
       if (this.stopping) break;
       if (o.once && ready.length === 0 && this.scanner.unsettled === 0) break;
-      await sleep(o.pollMs);
+      // Files left over from this round: on at once.
+      if (!more) await sleep(o.pollMs);
     }
     if (o.push !== null) {
       if (o.once && !this.stopping) {
@@ -129,6 +133,7 @@ export class Watcher {
       }
     }
     if (this.fatal !== 0) exit = this.fatal;
+    await this.pool.close();
     this.state.close();
     const t = this.totals;
     this.log.note("info", `stopped: ${t.files} files converted, ${t.events} events, ${t.spans} spans pushed${t.failed > 0 ? `, ${t.failed} failed` : ""}`);
@@ -144,10 +149,10 @@ export class Watcher {
     return rel.replace(/[/\\]/g, "_").replace(/\.(trace|out|bin)$/, "") || "trace";
   }
 
-  private async convertAll(ready: Candidate[]): Promise<void> {
+  /** Converts some of the ready files (as many as there are workers, twice); true when some are left. */
+  private async convertAll(ready: Candidate[]): Promise<boolean> {
     const o = this.o;
-    // One file after the other when stopping: finish the current one only.
-    const batch = this.stopping ? ready.slice(0, 1) : ready.slice(0, Math.max(1, o.jobs * 2));
+    const batch = ready.slice(0, Math.max(1, o.jobs * 2));
     const work = await Promise.all(
       batch.map(async (c) => ({ c, sha: await sha256(c.path).catch(() => null) })),
     );
@@ -175,14 +180,9 @@ export class Watcher {
       }
       files.push({ c, sha, t0: performance.now(), jobs, outs, spoolFile });
     }
-    const allJobs = files.flatMap((f) => f.jobs);
-    const results = await runJobs(allJobs, Math.min(o.jobs, allJobs.length));
-    let k = 0;
-    for (const f of files) {
-      const rs: JobResult[] = results.slice(k, k + f.jobs.length);
-      k += f.jobs.length;
-      await this.finishFile(f, rs);
-    }
+    // Each file is finished (spooled, recorded) as soon as its own jobs are done.
+    await Promise.all(files.map(async (f) => this.finishFile(f, await Promise.all(f.jobs.map((j) => this.pool.run(j))))));
+    return batch.length < ready.length;
   }
 
   private async finishFile(
@@ -271,9 +271,10 @@ export class Watcher {
       const unsent = join(e.dir, "unsent.otlp.json");
       rmSync(unsent, { force: true });
       const before = e.meta.spans - e.meta.accepted;
-      const [r] = await runJobs([{ arg: e.spans, format: o.push!, outPath: null, opts: { ...o.opts, output: unsent, quiet: true }, collect: false, capture: true }], 1);
+      // Here, not in a worker: the push waits on the network, not the CPU.
+      const r = await runHere({ arg: e.spans, format: o.push!, outPath: null, opts: { ...o.opts, output: unsent, quiet: true }, collect: false, capture: true });
       if (this.stopping) return;
-      if (r!.code === 0) {
+      if (r.code === 0) {
         if (this.backendDown) this.log.note("info", `backend is back: sending the spool`);
         this.backendDown = false;
         backoff = 1000;
@@ -290,9 +291,9 @@ export class Watcher {
         });
         continue;
       }
-      if (r!.code === 2) {
+      if (r.code === 2) {
         // A usage error (a bad endpoint...): retrying cannot help.
-        this.log.note("error", `cannot push: ${(r!.messages ?? []).join("; ")}`);
+        this.log.note("error", `cannot push: ${(r.messages ?? []).join("; ")}`);
         this.fatal = 2;
         this.stop();
         return;
@@ -301,12 +302,12 @@ export class Watcher {
         // Answered, but some spans refused for good (a partial success): retrying cannot help.
         this.spool.remove(e);
         this.totals.spans += e.meta.spans;
-        this.log.file({ file: e.meta.path, result: "failed", events: e.meta.events, spans: e.meta.spans, seconds: e.meta.convertSeconds + (performance.now() - t0) / 1000, outputs: [], message: (r!.messages ?? []).join("; ") });
+        this.log.file({ file: e.meta.path, result: "failed", events: e.meta.events, spans: e.meta.spans, seconds: e.meta.convertSeconds + (performance.now() - t0) / 1000, outputs: [], message: (r.messages ?? []).join("; ") });
         continue;
       }
       const left = countSpans(unsent);
       this.spool.keepUnsent(e, unsent, before - left);
-      const why = (r!.messages ?? []).find((m) => !m.startsWith("warning: export")) ?? `exit ${r!.code}`;
+      const why = (r.messages ?? []).find((m) => !m.startsWith("warning: export")) ?? `exit ${r.code}`;
       if (!this.backendDown || o.once) this.log.note("warn", `backend failed (${why.replace(/^warning: /, "")}); ${left} spans of ${basename(e.meta.path)} stay in the spool, retrying with backoff`);
       this.backendDown = true;
       if (o.once && this.onceDone) return;
