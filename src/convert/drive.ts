@@ -2,6 +2,7 @@
 
 import { TraceError } from "../decode/errors.js";
 import type { Event } from "../decode/event.js";
+import type { Generation } from "../decode/generation.js";
 import { TraceReader } from "../decode/reader.js";
 import { Ev } from "../decode/spec.js";
 
@@ -35,13 +36,19 @@ export async function drive(
   opts: DriveOptions = {},
 ): Promise<DriveResult> {
   const reader = new TraceReader({ redact: opts.redact === true, salvage: opts.salvage === true });
-  let syncs = 0;
+  // Each Sync after the first closes a generation: complete unless it was damaged
+  // (salvaged; its flag can be set while it is read, so it is looked at when it closes).
+  let complete = 0;
+  let open: Generation | null = null;
   let lastProgress = 0;
   const pump = async () => {
     for (;;) {
       const ev = reader.next();
       if (ev === null) return;
-      if (ev.type === Ev.ReaderSync) syncs++;
+      if (ev.type === Ev.ReaderSync) {
+        if (open !== null && !open.damaged) complete++;
+        open = ev.gen;
+      }
       const p = onEvent(ev, reader);
       if (p !== undefined) await p;
       if (opts.progress !== undefined && (reader.stats.events & 0xffff) === 0) {
@@ -65,10 +72,10 @@ export async function drive(
     }
   } catch (e) {
     if (e instanceof TraceError) {
-      return { reader, error: e, completeGenerations: Math.max(0, syncs - 1), salvagedEvents: reader.stats.salvaged };
+      return { reader, error: e, completeGenerations: complete, salvagedEvents: reader.stats.salvaged };
     }
     throw e;
   }
   opts.progress?.(reader);
-  return { reader, error: null, completeGenerations: Math.max(0, syncs - 1), salvagedEvents: reader.stats.salvaged };
+  return { reader, error: null, completeGenerations: complete, salvagedEvents: reader.stats.salvaged };
 }

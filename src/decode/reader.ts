@@ -336,7 +336,11 @@ export class TraceReader {
   /** Versions 22-25: a generation ends where a batch of the next one begins. */
   private nextGenWithSpill(): Event | null {
     if (this.spillErr !== null) {
-      if (this.spillErrSync || (this.gen !== null && this.gen.damaged)) throw this.spillErr;
+      // After the generation before the error, the plain reader delivers one
+      // more Sync, then the error; so does salvage after a damaged generation
+      // (never less than the plain reader). A Sync closing a damaged
+      // generation does not make it complete (see drive()).
+      if (this.spillErrSync) throw this.spillErr;
       this.spillErrSync = true;
       this.syncs++;
       return this.makeSync(null, this.lastTs);
