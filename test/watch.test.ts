@@ -256,6 +256,17 @@ describe("trace-convert watch", () => {
     assert.ok(!r2.stderr.toString().includes('"event":"file"'), r2.stderr.toString());
   });
 
+  test("usage: --help, and exit 2 for a missing folder, a file format given to --to, nothing to do", () => {
+    const h = runCLI(["watch", "--help"]);
+    assert.equal(h.status, 0);
+    assert.match(h.stdout.toString(), /--spool-max SIZE/);
+    assert.match(runCLI(["--help"]).stdout.toString(), /\$ trace-convert watch /);
+    for (const args of [["watch", join(tmp, "nope"), "--to", "otlp"], ["watch", tmp, "--to", "perfetto"], ["watch", tmp], ["watch", tmp, "--out", tmp + "/o"]]) {
+      const r = runCLI(args);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr.toString()}`);
+    }
+  });
+
   test("the backend unreachable: spans wait in a bounded spool (oldest dropped, with a warning); --once says what waits and exits 1", { timeout: 300_000 }, async () => {
     const dir = join(tmp, "spool");
     mkdirSync(dir);

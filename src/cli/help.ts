@@ -10,6 +10,7 @@ export function helpText(): string {
 Usage:
   trace-convert <input>... --to <format> [-o <file or dir/>] [options]
   trace-convert ui [TRACE...] [--port N] [--no-open]
+  trace-convert watch DIR [--to otlp|zipkin] [--out DIR2 --formats F1,F2] [options]
 
 Input: a trace file, - for stdin, or an http(s) URL such as
   http://127.0.0.1:6060/debug/pprof/trace?seconds=5   (live capture; 5s when seconds= is missing).
@@ -24,6 +25,11 @@ Commands:
   ui  the browser app, served on 127.0.0.1 and opened in the default browser: drop a
       trace, read its summary, open it in Perfetto, download every format above
         $ trace-convert ui trace.out     (trace-convert ui --help for its options)
+  watch  converts every trace file that appears in a folder, once complete and exactly once
+         (also across restarts), pushing its spans through a bounded on-disk spool and/or
+         writing files; --recursive, --settle D, --spool-max SIZE, --log-format json,
+         --delete-after | --move-to DIR, --jobs N, --once
+        $ trace-convert watch /var/traces --to otlp --endpoint http://collector:4318   (watch --help)
 
 Options:
   -o, --output PATH     write here instead of stdout (a directory for several inputs)

@@ -12,8 +12,34 @@ export const WATCH_USAGE = `Usage: trace-convert watch DIR [--to otlp|zipkin [--
   [--recursive] [--state DIR] [--spool-max SIZE] [--settle D] [--poll D] [--jobs N]
   [--log-format text|json] [--delete-after | --move-to DIR3] [--once] [conversion options]`;
 
+export const WATCH_HELP = `trace-convert watch: convert every Go trace that appears in a folder, once it is complete and
+exactly once (also across restarts and kill -9), into spans pushed to a backend and/or files.
+
+${WATCH_USAGE}
+
+  --to otlp|zipkin      push the spans (every --to otlp / --to zipkin option and OTEL_* variable applies:
+                        --endpoint, --protocol, --header, --service-name...), through an on-disk spool
+  --out DIR2 --formats F1,F2   also write these formats into DIR2 (named after each trace)
+  -r, --recursive       also the folders below DIR
+  --state DIR           the journal of done files and the spool (default DIR/.trace-convert)
+  --spool-max SIZE      bound of the spool (default 1GB); past it the oldest spans are dropped, with a warning
+  --settle D            a file is taken once unchanged this long (default 2s)
+  --settle-truncated D  a Go 1.26+ trace not ending with a complete generation waits this long, then is
+                        converted as damaged (default 5x --settle, at least 10s)
+  --poll D              how often DIR is looked at (default 1s)
+  -j, --jobs N          worker threads (default: one per core)
+  --log-format F        text (default) or json: one line per file on stderr
+  --delete-after        delete each trace once converted;  --move-to DIR3: move it there
+  --once                convert what is there, then exit (1 when spans are left in the spool)
+
+SIGTERM or Ctrl-C finishes the current files and exits 0.
+Example:
+  trace-convert watch /var/traces --recursive --to otlp --endpoint http://collector:4318 --move-to /var/traces-done
+`;
+
 /** The watcher's own flags, taken out of argv; the rest are the conversion's. */
-export function parseWatchArgs(argv: string[]): WatchOptions {
+export function parseWatchArgs(argv: string[]): WatchOptions | "help" {
+  if (argv.includes("--help") || argv.includes("-h")) return "help";
   const rest: string[] = [];
   let recursive = false;
   let outDir: string | null = null;
@@ -138,6 +164,10 @@ export function parseWatchArgs(argv: string[]): WatchOptions {
 /** Runs the watcher until SIGTERM/SIGINT (which finish the current file and exit 0), or --once is done. */
 export async function watchCommand(argv: string[]): Promise<number> {
   const o = parseWatchArgs(argv);
+  if (o === "help") {
+    process.stdout.write(WATCH_HELP);
+    return 0;
+  }
   const w = new Watcher(o);
   const stop = () => w.stop();
   process.on("SIGTERM", stop);
