@@ -188,6 +188,8 @@ describe("browser app: trace-convert ui in headless Chromium", { skip, timeout: 
     browser = await launchBrowser(chromiumPath);
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
+    // Waits for results are hang detection, not timing: generous, for a loaded 2-core machine.
+    page.setDefaultTimeout(180_000);
     page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
     page.on("console", (m) => {
       if (m.type() === "error") pageErrors.push(`console.error: ${m.text()}`);

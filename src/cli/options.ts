@@ -53,6 +53,20 @@ export function parseSize(s: string, flag: string): number {
   return Math.round(Number(m[1]) * SIZE_UNIT[(m[2] ?? "b").toLowerCase()]!);
 }
 
+/** "--flag=value" split into the flag and its inline value (none for "-x" or a bare "--flag"). */
+export function splitFlag(a: string): { flag: string; inline: string | undefined } {
+  const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+  return eq >= 0 ? { flag: a.slice(0, eq), inline: a.slice(eq + 1) } : { flag: a, inline: undefined };
+}
+
+/** A flag's value: the inline one, else the next argument (taken off `args`). */
+export function takeValue(args: string[], flag: string, inline: string | undefined): string {
+  if (inline !== undefined) return inline;
+  const v = args.shift();
+  if (v === undefined) throw new UsageError(`${flag} needs a value`);
+  return v;
+}
+
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     to: "",
@@ -81,12 +95,7 @@ export function parseArgs(argv: string[]): Options {
     perTrace: false,
   };
   const args = [...argv];
-  const value = (flag: string, inline: string | undefined): string => {
-    if (inline !== undefined) return inline;
-    const v = args.shift();
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
+  const value = (flag: string, inline: string | undefined): string => takeValue(args, flag, inline);
   while (args.length > 0) {
     const a = args.shift()!;
     if (a === "--") {
@@ -97,9 +106,7 @@ export function parseArgs(argv: string[]): Options {
       o.inputs.push(a);
       continue;
     }
-    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
-    const flag = eq >= 0 ? a.slice(0, eq) : a;
-    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    const { flag, inline } = splitFlag(a);
     switch (flag) {
       case "-h":
       case "--help":

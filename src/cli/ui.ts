@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EXIT_INPUT, EXIT_OK, EXIT_USAGE } from "./outcome.js";
-import { UsageError } from "./options.js";
+import { splitFlag, takeValue, UsageError } from "./options.js";
 
 export const UI_USAGE = "trace-convert ui [TRACE...] [--port N] [--no-open]";
 
@@ -33,12 +33,7 @@ export interface UiOptions {
 export function parseUiArgs(argv: string[]): UiOptions {
   const o: UiOptions = { traces: [], port: 0, open: true, perfettoOrigin: null, quiet: false, help: false };
   const args = [...argv];
-  const value = (flag: string, inline: string | undefined): string => {
-    if (inline !== undefined) return inline;
-    const v = args.shift();
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
+  const value = (flag: string, inline: string | undefined): string => takeValue(args, flag, inline);
   while (args.length > 0) {
     const a = args.shift()!;
     if (a === "--") {
@@ -49,9 +44,7 @@ export function parseUiArgs(argv: string[]): UiOptions {
       o.traces.push(a);
       continue;
     }
-    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
-    const flag = eq >= 0 ? a.slice(0, eq) : a;
-    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    const { flag, inline } = splitFlag(a);
     switch (flag) {
       case "--port": {
         const v = value(flag, inline);

@@ -14,6 +14,7 @@ import { TraceError } from "../../decode/errors.js";
 import { TraceReader } from "../../decode/reader.js";
 import type { ExportTarget } from "../../sinks/exporters.js";
 import type { FormatContext } from "../format.js";
+import { parseKeyValues } from "../export-config.js";
 import { Output } from "../output.js";
 import { VERSION } from "../version.js";
 
@@ -21,21 +22,7 @@ export const DEFAULT_SERVICE_NAME = "trace-convert";
 
 /** OTEL_RESOURCE_ATTRIBUTES: comma-separated key=value, values percent-encoded. */
 export function parseResourceAttributes(s: string | undefined): SpanAttr[] {
-  const out: SpanAttr[] = [];
-  if (s === undefined) return out;
-  for (const part of s.split(",")) {
-    const i = part.indexOf("=");
-    if (i <= 0) continue;
-    const key = part.slice(0, i).trim();
-    let value = part.slice(i + 1).trim();
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      /* keep as is */
-    }
-    if (key !== "") out.push({ key, value });
-  }
-  return out;
+  return parseKeyValues(s).map(([key, value]) => ({ key, value }));
 }
 
 /** Resource attributes: service.name (--service-name, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, the program's name, default), the trace's Go version, OTEL_RESOURCE_ATTRIBUTES. */

@@ -3,7 +3,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { FORMATS, findFormat } from "../formats.js";
-import { parseArgs, parseDuration, parseSize, UsageError, type Options } from "../options.js";
+import { parseArgs, parseDuration, parseSize, splitFlag, takeValue, UsageError, type Options } from "../options.js";
 import { defaultJobs } from "../pool.js";
 import type { LogFormat } from "./log.js";
 import { Watcher, type WatchOptions } from "./watch.js";
@@ -54,17 +54,10 @@ export function parseWatchArgs(argv: string[]): WatchOptions | "help" {
   let moveTo: string | null = null;
   let once = false;
   const args = [...argv];
-  const value = (flag: string, inline: string | undefined): string => {
-    if (inline !== undefined) return inline;
-    const v = args.shift();
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
+  const value = (flag: string, inline: string | undefined): string => takeValue(args, flag, inline);
   while (args.length > 0) {
     const a = args.shift()!;
-    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
-    const flag = eq >= 0 ? a.slice(0, eq) : a;
-    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    const { flag, inline } = splitFlag(a);
     switch (flag) {
       case "-r":
       case "--recursive":
