@@ -42,8 +42,21 @@ export interface JaegerPorts {
   queryGrpc: number;
 }
 
+/** Four distinct free ports: all held open at once, so none is handed out twice. */
 export async function freePorts(): Promise<JaegerPorts> {
-  return { otlp: await freePort(), otlpGrpc: await freePort(), queryHttp: await freePort(), queryGrpc: await freePort() };
+  const servers = await Promise.all(
+    [0, 1, 2, 3].map(
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.on("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
+  );
+  const [otlp, otlpGrpc, queryHttp, queryGrpc] = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return { otlp, otlpGrpc, queryHttp, queryGrpc };
 }
 
 export interface Jaeger {
@@ -60,7 +73,22 @@ export interface Jaeger {
  * storage there (spans survive a restart on the same folder), else in memory.
  */
 export async function startJaeger(bin: string, workDir: string, o: { ports?: JaegerPorts; storageDir?: string; log?: (m: string) => void } = {}): Promise<Jaeger> {
-  const ports = o.ports ?? (await freePorts());
+  // A port found free can be taken by another process before Jaeger binds it
+  // (CI saw it once): start again, on fresh ports or, when the caller fixed
+  // them, on the same ones a moment later.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startJaegerOnce(bin, workDir, { ...o, ports: o.ports ?? (await freePorts()) });
+    } catch (e) {
+      if (attempt >= 5 || !/address already in use/.test(String((e as Error).message))) throw e;
+      o.log?.(`jaeger: a port was taken (attempt ${attempt}), starting again`);
+      await sleep(500 * attempt);
+    }
+  }
+}
+
+async function startJaegerOnce(bin: string, workDir: string, o: { ports: JaegerPorts; storageDir?: string; log?: (m: string) => void }): Promise<Jaeger> {
+  const ports = o.ports;
   const template = join(ROOT, "test", "jaeger", o.storageDir !== undefined ? "config-badger.yaml" : "config.yaml");
   const cfg = readFileSync(template, "utf8")
     .replaceAll("${OTLP_PORT}", String(ports.otlp))
