@@ -1,0 +1,249 @@
+// Tracks and slices of the timeline converter: the track tree, open slices
+// kept per track (innermost last), and lanes (a group's tracks reused by
+// things that do not overlap in time: goroutines of one start function, tasks
+// of one type), so that a million short goroutines take as many tracks as
+// were ever alive at once. Pure TypeScript.
+
+import type { Generation } from "../decode/generation.js";
+import { Args, FlowIds, Group, type NameRef, type OpenSlice, type TimelineSink, type TrackDesc } from "./timeline-model.js";
+
+export class Slice implements OpenSlice {
+  name = "";
+  nameRef: NameRef | null = null;
+  cat = "";
+  /** The begin's arguments, kept to begin the slice again in the next part or window. */
+  readonly args = new Args();
+  ts = 0;
+  sgen: Generation | null = null;
+  sid = 0;
+  /** Begun in the sink (false: outside the window so far). */
+  emitted = false;
+  /** Ended (or cut off): no longer on its track. */
+  dead = false;
+  /** Changes each time the object is reused (flows remember which slice they start from). */
+  serial = 0;
+  sinkTs = 0;
+  sinkData: unknown = null;
+  readonly flowsIn = new FlowIds();
+  readonly flowsOut = new FlowIds();
+}
+
+export class Track {
+  declared = false;
+  /** Open slices, innermost last: the first `depth` entries (kept at their length: no shrink and grow). */
+  readonly stack: (Slice | null)[] = [];
+  depth = 0;
+  /** Since when its current owner (goroutine, task) has had it: slices that began before are drawn from here. */
+  ownerSince = 0;
+  /** When its last owner gave it back (-Infinity: never owned). */
+  freeSince = -Infinity;
+  /** Children (lane tracks: region tracks of a task lane), allocated like lanes. */
+  children: LanePool | null = null;
+  constructor(readonly desc: TrackDesc) {}
+
+  push(s: Slice): void {
+    this.stack[this.depth++] = s;
+  }
+
+  pop(): Slice {
+    const s = this.stack[--this.depth]!;
+    this.stack[this.depth] = null;
+    return s;
+  }
+}
+
+/**
+ * The tracks of one container, handed out lowest index first and given back
+ * when their owner is done, so that busy lanes stay at the top.
+ */
+export class LanePool {
+  readonly lanes: Track[] = [];
+  /** Free lane indexes, a min-heap. */
+  private readonly free: number[] = [];
+  constructor(
+    private readonly tracks: TrackSet,
+    readonly container: Track,
+    private readonly laneName: (i: number) => string,
+  ) {}
+
+  take(ts: number): Track {
+    let t: Track;
+    if (this.free.length > 0) t = this.lanes[heapPop(this.free)]!;
+    else {
+      const i = this.lanes.length;
+      t = this.tracks.make(this.container.desc.group, this.laneName(i + 1), i, this.container.desc.uuid, false);
+      this.lanes.push(t);
+    }
+    t.ownerSince = ts;
+    return t;
+  }
+
+  give(t: Track, ts: number): void {
+    t.freeSince = ts;
+    heapPush(this.free, t.desc.sort);
+  }
+}
+
+function heapPush(h: number[], v: number): void {
+  let i = h.length;
+  h.push(v);
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p]! <= v) break;
+    h[i] = h[p]!;
+    i = p;
+  }
+  h[i] = v;
+}
+
+function heapPop(h: number[]): number {
+  const top = h[0]!;
+  const last = h.pop()!;
+  if (h.length > 0) {
+    let i = 0;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const c = l + 1 < n && h[l + 1]! < h[l]! ? l + 1 : l;
+      if (h[c]! >= last) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
+  }
+  return top;
+}
+
+/** The track tree, the sink of the current part, and slice bookkeeping. */
+export class TrackSet {
+  private nextUuid = 16;
+  /** Every track made (tracks live as long as the conversion; lanes are reused, so they stay few). */
+  readonly all: Track[] = [];
+  private readonly slicePool: Slice[] = [];
+  /** Open slices on all tracks (for the room a part needs to close them). */
+  openSlices = 0;
+
+  constructor(public sink: TimelineSink) {}
+
+  make(group: Group, name: string, sort: number, parent: number, container: boolean): Track {
+    const uuid = this.nextUuid++;
+    let pid: number = group;
+    if (parent !== 0) {
+      const p = this.byUuid(parent);
+      pid = p.desc.container ? p.desc.uuid : p.desc.pid;
+    }
+    const t = new Track({ uuid, group, parent, name, sort, container, pid, counter: false, unit: "", counterGroup: "", counterKey: "" });
+    this.all.push(t);
+    return t;
+  }
+
+  makeCounter(name: string, unit: string, sort: number): Track {
+    const t = this.make(Group.Runtime, name, sort, 0, false);
+    const sp = name.indexOf(" ");
+    t.desc.counter = true;
+    t.desc.unit = unit;
+    t.desc.counterGroup = sp < 0 ? name : name.slice(0, sp);
+    t.desc.counterKey = sp < 0 ? "value" : name.slice(sp + 1);
+    return t;
+  }
+
+  byUuid(uuid: number): Track {
+    // Tracks are made with consecutive uuids from 16.
+    return this.all[uuid - 16]!;
+  }
+
+  declare(t: Track): void {
+    if (t.declared) return;
+    t.declared = true;
+    if (t.desc.parent !== 0) this.declare(this.byUuid(t.desc.parent));
+    this.sink.track(t.desc);
+  }
+
+  /** Forget what the sink knows (a new part): tracks are declared again when next used. */
+  undeclareAll(): void {
+    for (const t of this.all) t.declared = false;
+  }
+
+  slice(name: string, cat: string, ts: number, sgen: Generation | null, sid: number): Slice {
+    const s = this.slicePool.pop() ?? new Slice();
+    s.name = name;
+    s.nameRef = null;
+    s.cat = cat;
+    s.args.n = 0;
+    s.ts = ts;
+    s.sgen = sgen;
+    s.sid = sid;
+    s.emitted = false;
+    s.dead = false;
+    s.serial++;
+    s.flowsIn.n = 0;
+    s.flowsOut.n = 0;
+    return s;
+  }
+
+  /** Gives back a slice that nothing refers to any more (ended, and forgotten by its owner). */
+  recycle(s: Slice): void {
+    if (this.slicePool.length < 4096) {
+      s.sgen = null;
+      s.sinkData = null;
+      s.serial++;
+      this.slicePool.push(s);
+    }
+  }
+
+  /** Opens s on t; `emit`: begin it in the sink now. */
+  open(t: Track, s: Slice, emit: boolean): void {
+    t.push(s);
+    this.openSlices++;
+    if (emit) this.emit(t, s, s.ts);
+  }
+
+  /** Begins s in the sink at ts (its own start, or a window or part start). */
+  emit(t: Track, s: Slice, ts: number): void {
+    this.declare(t);
+    this.sink.begin(t.desc.uuid, ts, s, s.args.n > 0 ? s.args : null, s.sgen, s.sid);
+    s.emitted = true;
+  }
+
+  /** Closes s and whatever is open above it on t; the stack is where s ends. */
+  close(t: Track, s: Slice | null, ts: number, sgen: Generation | null, sid: number, emit: boolean): void {
+    if (s === null || s.dead) return;
+    while (t.depth > 0) {
+      const top = t.pop();
+      top.dead = true;
+      this.openSlices--;
+      if (top.emitted && emit) {
+        if (top === s) this.sink.end(t.desc.uuid, ts, top, sgen, sid);
+        else this.sink.end(t.desc.uuid, ts, top, null, 0);
+      }
+      top.emitted = false;
+      if (top === s) break;
+    }
+  }
+
+  /** Ends every open slice in the sink at ts (innermost first), keeping them open here. */
+  endAll(ts: number): void {
+    for (const t of this.all) {
+      for (let i = t.depth - 1; i >= 0; i--) {
+        const s = t.stack[i]!;
+        if (!s.emitted) continue;
+        this.sink.end(t.desc.uuid, ts, s, null, 0);
+        s.emitted = false;
+      }
+    }
+  }
+
+  /** Begins every open slice not yet begun in the sink at ts (outermost first). */
+  beginAll(ts: number): void {
+    for (const t of this.all) {
+      for (let i = 0; i < t.depth; i++) {
+        const s = t.stack[i]!;
+        if (s.emitted) continue;
+        s.flowsIn.n = 0;
+        s.flowsOut.n = 0;
+        this.emit(t, s, ts);
+      }
+    }
+  }
+}
