@@ -12,6 +12,10 @@ export interface FormatContext {
   opts: Options;
   /** Opens the output (the -o file, or stdout) on first use. */
   out(): Output;
+  /** The -o path of this input's output (null: stdout). */
+  outPath: string | null;
+  /** Files the format wrote itself instead of out() (--split parts), in order: --open serves these. */
+  files: string[];
   /** Prints a warning on stderr (once per distinct message). */
   warn(msg: string): void;
   /**

@@ -63,6 +63,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (opts.output === null) opts.output = openTempPath(opts.inputs[0]!, format.ext);
   }
+  if (opts.split !== null) {
+    if (!format.name.startsWith("perfetto")) {
+      err(`--split cuts a Perfetto output into parts: use it with --to perfetto..., not --to ${format.name}\nRun 'trace-convert --help' for usage.`);
+      return EXIT_USAGE;
+    }
+    if (opts.output === null) {
+      err("--split writes several files: give -o FILE (the parts are FILE-001.ext, FILE-002.ext, ...)\nRun 'trace-convert --help' for usage.");
+      return EXIT_USAGE;
+    }
+  }
   const many = opts.inputs.length > 1;
   if (many && format.writesOutput) {
     if (opts.output === null) {
@@ -93,8 +103,9 @@ export async function main(argv: string[]): Promise<number> {
     } else if (outPath !== null && isDir(outPath) && format.writesOutput) {
       outPath = join(outPath, outputStem(arg) + format.ext);
     }
-    let code = await convertOne(arg, format.name, outPath, opts);
-    if (opts.open && outPath !== null && (code === EXIT_OK || code === EXIT_PARTIAL)) code = Math.max(code, await openInPerfetto(outPath, opts.quiet));
+    const files: string[] = [];
+    let code = await convertOne(arg, format.name, outPath, opts, files);
+    if (opts.open && outPath !== null && (code === EXIT_OK || code === EXIT_PARTIAL)) code = Math.max(code, await openInPerfetto(files.length > 0 ? files : [outPath], opts.quiet));
     worst = Math.max(worst, code);
   }
   return worst;
@@ -114,7 +125,7 @@ function isDir(p: string): boolean {
   }
 }
 
-async function convertOne(arg: string, formatName: string, outPath: string | null, opts: Options): Promise<number> {
+async function convertOne(arg: string, formatName: string, outPath: string | null, opts: Options, files: string[]): Promise<number> {
   const format = findFormat(formatName)!;
   let input: Input;
   try {
@@ -148,6 +159,8 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
   const ctx: FormatContext = {
     input,
     opts,
+    outPath,
+    files,
     out() {
       if (output === null) output = outPath === null ? Output.stdout() : Output.file(outPath);
       return output;

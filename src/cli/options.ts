@@ -12,6 +12,12 @@ export interface Options {
   region: string | null;
   labels: boolean;
   annotationsOnly: boolean;
+  /** Perfetto: parts of at most this many bytes (null: one output). */
+  split: number | null;
+  /** Perfetto: runnable intervals on goroutine lanes too. */
+  runnable: boolean;
+  /** Perfetto: a track per thread (M). */
+  threads: boolean;
   json: boolean;
   open: boolean;
   debug: boolean;
@@ -37,6 +43,18 @@ export function parseDuration(s: string, flag: string): number {
   return Math.round(Number(m[1]) * UNIT[m[2] ?? "s"]!);
 }
 
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb|g|gb|kib|mib|gib)?$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** Parses "300MB", "1.5GB", "512MiB", "2000000" (bytes; MB = 10^6 bytes). */
+export function parseSize(s: string, flag: string): number {
+  const m = SIZE.exec(s.trim());
+  if (m === null) throw new UsageError(`${flag}: cannot parse size "${s}" (use e.g. 300MB, 1.5GB)`);
+  const n = Math.floor(Number(m[1]) * SIZE_UNIT[(m[2] ?? "b").toLowerCase()]!);
+  if (n < 1e6) throw new UsageError(`${flag}: ${s} is too small (a part holds at least 1MB)`);
+  return n;
+}
+
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     to: "",
@@ -49,6 +67,9 @@ export function parseArgs(argv: string[]): Options {
     region: null,
     labels: false,
     annotationsOnly: false,
+    split: null,
+    runnable: false,
+    threads: false,
     json: false,
     open: false,
     debug: false,
@@ -121,6 +142,15 @@ export function parseArgs(argv: string[]): Options {
         break;
       case "--annotations-only":
         o.annotationsOnly = true;
+        break;
+      case "--split":
+        o.split = parseSize(value(flag, inline), flag);
+        break;
+      case "--runnable":
+        o.runnable = true;
+        break;
+      case "--threads":
+        o.threads = true;
         break;
       case "--json":
         o.json = true;

@@ -20,6 +20,7 @@
 import type { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
 import { Ev, GoState } from "../decode/spec.js";
+import { isSystemGoroutine } from "./summary.js";
 import { Group, NameRef, type Args } from "./timeline-model.js";
 import { LanePool, type Slice, type Track, type TrackSet } from "./timeline-tracks.js";
 
@@ -128,11 +129,6 @@ export class GInfo {
 
 const utf8 = new TextEncoder();
 
-/** Go's rule (cmd/trace): a goroutine whose start function is in package runtime, but runtime.main, is a system goroutine. */
-export function isSystem(fn: string): boolean {
-  return fn.startsWith("runtime.") && fn !== "runtime.main";
-}
-
 const UNKNOWN = "(start function unknown)";
 
 export class Goroutines {
@@ -196,7 +192,7 @@ export class Goroutines {
     const key = name === "" ? UNKNOWN : name;
     let g = this.groups.get(key);
     if (g === undefined) {
-      const sys = isSystem(name);
+      const sys = isSystemGoroutine(name);
       const top = sys ? Group.System : Group.Goroutines;
       const container = this.c.tracks.make(top, key, this.groups.size, 0, true);
       g = new GGroup(key, sys, new LanePool(this.c.tracks, container, (i) => `${key} ${i}`));
@@ -229,7 +225,9 @@ export class Goroutines {
     const ts = Math.max(gi.firstTs, this.c.floor());
     const lane = g.pool.take(ts);
     gi.lane = lane;
-    gi.life = this.named(this.c.tracks.slice("", "", ts, null, 0), gi);
+    // Named as its group says: a goroutine drawn before its start function was known stays "G12".
+    gi.life = this.c.tracks.slice(`G${gi.id}`, "", ts, null, 0);
+    if (gi.name !== "") this.named(gi.life, gi);
     this.c.tracks.open(lane, gi.life, this.c.inWindow());
   }
 

@@ -112,7 +112,7 @@ export class Tasks {
       const type = ev.taskType();
       ti = new TaskInfo(id, type, this.group(type));
       this.tasks.set(id, ti);
-      const lane = this.lane(ti, ts);
+      const lane = this.lane(ti, this.c.floor());
       const s = t.slice(type, "task", Math.max(this.c.floor(), lane.freeSince), null, 0);
       this.taskArgs(s, ev, id, "end goroutine");
       t.open(lane, s, this.c.inWindow());

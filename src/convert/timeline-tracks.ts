@@ -58,61 +58,49 @@ export class Track {
  */
 export class LanePool {
   readonly lanes: Track[] = [];
-  /** Free lane indexes, a min-heap. */
-  private readonly free: number[] = [];
+  /** Free lanes, by index (their sort). */
+  private readonly free: Track[] = [];
   constructor(
     private readonly tracks: TrackSet,
     readonly container: Track,
     private readonly laneName: (i: number) => string,
   ) {}
 
-  take(ts: number): Track {
-    let t: Track;
-    if (this.free.length > 0) t = this.lanes[heapPop(this.free)]!;
-    else {
-      const i = this.lanes.length;
-      t = this.tracks.make(this.container.desc.group, this.laneName(i + 1), i, this.container.desc.uuid, false);
-      this.lanes.push(t);
+  /**
+   * The first free lane that has been free since `since` at least (an owner
+   * drawn from the past must not overlap the lane's previous owner), or a new
+   * one; its owner has it from `since`.
+   */
+  take(since: number): Track {
+    const f = this.free;
+    for (let i = 0; i < f.length; i++) {
+      const t = f[i]!;
+      if (t.freeSince <= since) {
+        f.splice(i, 1);
+        t.ownerSince = since;
+        return t;
+      }
     }
-    t.ownerSince = ts;
+    const i = this.lanes.length;
+    const t = this.tracks.make(this.container.desc.group, this.laneName(i + 1), i, this.container.desc.uuid, false);
+    this.lanes.push(t);
+    t.ownerSince = since;
     return t;
   }
 
   give(t: Track, ts: number): void {
     t.freeSince = ts;
-    heapPush(this.free, t.desc.sort);
-  }
-}
-
-function heapPush(h: number[], v: number): void {
-  let i = h.length;
-  h.push(v);
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (h[p]! <= v) break;
-    h[i] = h[p]!;
-    i = p;
-  }
-  h[i] = v;
-}
-
-function heapPop(h: number[]): number {
-  const top = h[0]!;
-  const last = h.pop()!;
-  if (h.length > 0) {
-    let i = 0;
-    const n = h.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const c = l + 1 < n && h[l + 1]! < h[l]! ? l + 1 : l;
-      if (h[c]! >= last) break;
-      h[i] = h[c]!;
-      i = c;
+    const f = this.free;
+    const k = t.desc.sort;
+    let lo = 0;
+    let hi = f.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (f[m]!.desc.sort < k) lo = m + 1;
+      else hi = m;
     }
-    h[i] = last;
+    f.splice(lo, 0, t);
   }
-  return top;
 }
 
 /** The track tree, the sink of the current part, and slice bookkeeping. */

@@ -30,7 +30,7 @@ export interface SplitOptions {
   /** Bytes a part may hold at most. */
   limit: number;
   /** The sink of the next part (the current one is finished). */
-  next(): TimelineSink;
+  next(): Promise<TimelineSink>;
 }
 
 export interface TimelineOptions {
@@ -316,7 +316,7 @@ export class TimelineConverter implements TimelineCtx, TaskCtx {
     this.taskView.finishPart();
     await this.sink.finish();
     this.parts++;
-    this.tracks.sink = split.next();
+    this.tracks.sink = await split.next();
     this.tracks.undeclareAll();
     await this.sink.start();
     this.partStart = ts;

@@ -251,7 +251,20 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     this.num(node);
   }
 
-  begin(_track: number, ts: number, s: OpenSlice, args: Args | null, sgen: Generation | null, sid: number): void {
+  /** The slices open on each track: begin times, and how many enclosing slices began at the same time. */
+  private readonly open = new Map<number, { ts: number[]; k: number[] }>();
+
+  private opened(track: number): { ts: number[]; k: number[] } {
+    let o = this.open.get(track);
+    if (o === undefined) this.open.set(track, (o = { ts: [], k: [] }));
+    return o;
+  }
+
+  begin(track: number, ts: number, s: OpenSlice, args: Args | null, sgen: Generation | null, sid: number): void {
+    const o = this.opened(track);
+    const n = o.ts.length;
+    o.k.push(n > 0 && o.ts[n - 1] === ts ? o.k[n - 1]! + 1 : 0);
+    o.ts.push(ts);
     // What the end needs: the begin time, args and stack.
     s.sinkTs = ts;
     const a = args === null || args.n === 0 ? "" : TraceJsonSink.argsText(args);
@@ -306,12 +319,25 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
 
   end(track: number, ts: number, s: OpenSlice, sgen: Generation | null, sid: number): void {
     const d = s.sinkData as BeginData | null;
+    const o = this.opened(track);
+    o.ts.pop();
+    // Viewers nest complete events that begin at the same time in file order
+    // (Catapult) or longest first (Perfetto), and an enclosing slice is
+    // written after what it holds (when it ends): a slice that begins with k
+    // enclosing ones (a goroutine first seen blocked, a part's first moment)
+    // begins k ns later here when it lasts long enough, below the trace
+    // clock's resolution.
+    const k = o.k.pop() ?? 0;
+    const dur = ts - s.sinkTs;
+    const shift = k > 0 && dur >= 2 ? Math.min(k, dur - 1) : 0;
     this.next();
+    const start = this.pos;
+    const buf = this.buf;
     this.where(F_X, track);
     this.bytes(F_TS);
-    this.us(s.sinkTs);
+    this.us(s.sinkTs + shift);
     this.bytes(F_DUR);
-    this.us(ts - s.sinkTs);
+    this.us(dur - shift);
     if (s.nameRef !== null) this.goName(s.nameRef, s.cat);
     else this.nameCat(this.name(s.name), s.cat);
     let sf = 0;
@@ -325,7 +351,32 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
     const esf = this.stack(sgen, sid);
     if (esf !== sf) this.stackOut(F_ESF, esf);
     this.byte(125); // }
+    // Too short to begin later (0 or 1 ns), it goes after what encloses it
+    // in the file instead, when both are in this buffer (the one just written
+    // on the same track with the same begin and end: swapped).
+    const t0 = s.sinkTs + shift;
+    if (this.buf === buf && this.lastXBuf === buf && this.lastXTrack === track && this.lastXTs === t0 && this.lastXEnd === ts) {
+      const a = buf.slice(this.lastXPos, start - 2); // the earlier ones, without the separator
+      const b = buf.slice(start, this.pos);
+      buf.set(b, this.lastXPos);
+      buf[this.lastXPos + b.length] = 44; // ,
+      buf[this.lastXPos + b.length + 1] = 10; // \n
+      buf.set(a, this.lastXPos + b.length + 2);
+    } else {
+      this.lastXBuf = this.buf === buf ? buf : null;
+      this.lastXPos = start;
+      this.lastXTrack = track;
+      this.lastXTs = t0;
+      this.lastXEnd = ts;
+    }
   }
+
+  // The last X event written (a run of them with the same track, begin and end: the outermost first).
+  private lastXBuf: Uint8Array | null = null;
+  private lastXPos = 0;
+  private lastXTrack = 0;
+  private lastXTs = 0;
+  private lastXEnd = 0;
 
   instant(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
     const nm = this.name(name);
