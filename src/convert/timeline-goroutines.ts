@@ -22,7 +22,7 @@ import type { Generation } from "../decode/generation.js";
 import { Ev, GoState } from "../decode/spec.js";
 import { isSystemGoroutine } from "./summary.js";
 import { Group, NameRef, type Args } from "./timeline-model.js";
-import { LanePool, type Slice, type Track, type TrackSet } from "./timeline-tracks.js";
+import { IdMap, LanePool, thousands, type Slice, type Track, type TrackSet } from "./timeline-tracks.js";
 
 /** What the goroutine part needs from the converter. */
 export interface TimelineCtx {
@@ -64,7 +64,10 @@ export class GInfo {
   state: number = GoState.Undetermined;
   /** When it was first seen in this part (-1: not yet). */
   firstTs = -1;
+  /** Waiting for a lane: on the list of such goroutines (oldest first). */
   pending = false;
+  pPrev: GInfo | null = null;
+  pNext: GInfo | null = null;
   group: GGroup | null = null;
   lane: Track | null = null;
   life: Slice | null = null;
@@ -111,6 +114,8 @@ export class GInfo {
     this.state = GoState.Undetermined;
     this.firstTs = -1;
     this.pending = false;
+    this.pPrev = null;
+    this.pNext = null;
     this.group = null;
     this.lane = null;
     this.life = null;
@@ -132,13 +137,31 @@ const utf8 = new TextEncoder();
 const UNKNOWN = "(start function unknown)";
 
 export class Goroutines {
-  readonly gs = new Map<number, GInfo>();
+  readonly gs = new IdMap<GInfo>();
   readonly groups = new Map<string, GGroup>();
-  private readonly pending = new Set<GInfo>();
+  /** Goroutines waiting for a lane, oldest first (a list through GInfo: no allocation per goroutine). */
+  private pHead: GInfo | null = null;
+  private pTail: GInfo | null = null;
+  /** The goroutine last looked up (events come in runs of the same one). */
+  private lastId = -2;
+  private lastGi: GInfo | null = null;
+
+  private unpend(gi: GInfo): void {
+    gi.pending = false;
+    if (gi.pPrev !== null) gi.pPrev.pNext = gi.pNext;
+    else this.pHead = gi.pNext;
+    if (gi.pNext !== null) gi.pNext.pPrev = gi.pPrev;
+    else this.pTail = gi.pPrev;
+    gi.pPrev = null;
+    gi.pNext = null;
+  }
   /** The goroutine holding each P (for a P taken away during a syscall). */
   private readonly pOwner: (GInfo | null)[] = [];
   private readonly mTracks = new Map<number, Track>();
-  private readonly blockedNames = new Map<string, string>();
+  private readonly blockedNames = new Map<string, NameRef>();
+  private readonly nRunnable = NameRef.of("runnable");
+  private readonly nSyscall = NameRef.of("syscall");
+  private readonly nBlocked = NameRef.of("blocked");
   /** Arrows linked so far (for tests and the summary). */
   flows = 0;
 
@@ -149,6 +172,7 @@ export class Goroutines {
   ) {}
 
   get(id: number): GInfo {
+    if (id === this.lastId) return this.lastGi!;
     let gi = this.gs.get(id);
     if (gi === undefined) {
       gi = this.pool.pop();
@@ -156,6 +180,8 @@ export class Goroutines {
       else gi.reset(id);
       this.gs.set(id, gi);
     }
+    this.lastId = id;
+    this.lastGi = gi;
     return gi;
   }
 
@@ -164,6 +190,10 @@ export class Goroutines {
   /** Forgets a goroutine that ended (its object is reused). */
   drop(gi: GInfo): void {
     if (this.gs.get(gi.id) === gi) this.gs.delete(gi.id);
+    if (this.lastGi === gi) {
+      this.lastId = -2;
+      this.lastGi = null;
+    }
     if (this.pool.length < 4096) this.pool.push(gi);
   }
 
@@ -204,7 +234,24 @@ export class Goroutines {
   /** Learns a goroutine's start function from a stack of its own. */
   nameFrom(gi: GInfo, gen: Generation | null, sid: number): void {
     if (gi.name !== "" || gen === null || sid <= 0) return;
-    gi.name = rootFunc(gen, sid);
+    gi.name = this.rootFunc(gen, sid);
+  }
+
+  private rootGen: Generation | null = null;
+  private readonly roots = new Map<number, string>();
+
+  /** rootFunc, remembered per stack of the current generation (goroutines are created from a few places). */
+  private rootFunc(gen: Generation, sid: number): string {
+    if (gen !== this.rootGen) {
+      this.rootGen = gen;
+      this.roots.clear();
+    }
+    let r = this.roots.get(sid);
+    if (r === undefined) {
+      r = rootFunc(gen, sid);
+      if (this.roots.size < 1 << 16) this.roots.set(sid, r);
+    }
+    return r;
   }
 
   /** The goroutine's lane, given now if it has none yet. */
@@ -214,10 +261,7 @@ export class Goroutines {
   }
 
   private assign(gi: GInfo): void {
-    if (gi.pending) {
-      gi.pending = false;
-      this.pending.delete(gi);
-    }
+    if (gi.pending) this.unpend(gi);
     if (gi.lane !== null) return;
     const g = this.group(gi.name);
     gi.group = g;
@@ -233,7 +277,8 @@ export class Goroutines {
 
   /** Gives a lane to every goroutine still waiting for its start function (before a sorting window or a part's end). */
   resolvePending(before: number): void {
-    for (const gi of this.pending) if (gi.firstTs < before) this.assign(gi);
+    // Oldest first: stop at the first one seen at or after `before`.
+    while (this.pHead !== null && this.pHead.firstTs < before) this.assign(this.pHead);
   }
 
   /**
@@ -246,26 +291,30 @@ export class Goroutines {
   private seen(gi: GInfo, ts: number): void {
     gi.firstTs = ts;
     gi.pending = true;
-    this.pending.add(gi);
+    gi.pPrev = this.pTail;
+    gi.pNext = null;
+    if (this.pTail !== null) this.pTail.pNext = gi;
+    else this.pHead = gi;
+    this.pTail = gi;
   }
 
-  private stateName(to: number, reason: string): string {
+  private stateName(to: number, reason: string): NameRef | null {
     switch (to) {
       case GoState.Runnable:
-        return this.runnable ? "runnable" : "";
+        return this.runnable ? this.nRunnable : null;
       case GoState.Syscall:
-        return "syscall";
+        return this.nSyscall;
       case GoState.Waiting: {
-        if (reason === "") return "blocked";
+        if (reason === "") return this.nBlocked;
         let n = this.blockedNames.get(reason);
         if (n === undefined) {
-          n = `blocked: ${reason}`;
+          n = NameRef.of(`blocked: ${reason}`);
           if (this.blockedNames.size < 1024) this.blockedNames.set(reason, n);
         }
         return n;
       }
     }
-    return "";
+    return null;
   }
 
   transition(ev: Event, ts: number): void {
@@ -276,7 +325,7 @@ export class Goroutines {
     if (from === to && to !== GoState.NotExist) return; // a status at a generation start
     if (gi.name === "" && (from === GoState.NotExist || from === GoState.Undetermined)) {
       const tsid = ev.transitionStackID();
-      if (tsid > 0 && ev.gen !== null) gi.name = rootFunc(ev.gen, tsid);
+      if (tsid > 0 && ev.gen !== null) gi.name = this.rootFunc(ev.gen, tsid);
     }
     if (from !== to) this.c.countState(from, to);
     gi.state = to;
@@ -286,8 +335,7 @@ export class Goroutines {
     }
     const t = this.c.tracks;
     if (gi.firstTs < 0 && to !== GoState.NotExist) this.seen(gi, ts);
-    const sid = ev.stackID();
-    if (ev.type === Ev.GoStop || ev.type === Ev.GoBlock || ev.type === Ev.GoSyscallBegin) this.nameFrom(gi, ev.gen, sid);
+    if (gi.name === "" && (ev.type === Ev.GoStop || ev.type === Ev.GoBlock || ev.type === Ev.GoSyscallBegin)) this.nameFrom(gi, ev.gen, ev.stackID());
     // The run on a P ends when it stops running (a syscall keeps the P).
     if (gi.run !== null && to !== GoState.Running && to !== GoState.Syscall) this.endRun(gi, ts);
     if (gi.mrun !== null) {
@@ -302,7 +350,7 @@ export class Goroutines {
       gi.child = null;
     }
     // An arrow into the next run of the goroutine being made runnable, from the run that did it.
-    if ((ev.type === Ev.GoUnblock || ev.transitionFrom() === GoState.NotExist) && ev.g >= 0 && ev.g !== id && this.c.inWindow()) {
+    if (ev.g >= 0 && ev.g !== id && (ev.type === Ev.GoUnblock || ev.transitionFrom() === GoState.NotExist) && this.c.inWindow()) {
       const src = this.gs.get(ev.g);
       if (src !== undefined && src.run !== null && src.run.emitted) {
         gi.flowId = this.c.nextFlow();
@@ -318,14 +366,16 @@ export class Goroutines {
     if (to === GoState.Running && gi.run === null && ev.p >= 0) this.beginRun(gi, ev.p, ts);
     if (this.threads && ev.m >= 0 && (to === GoState.Running || to === GoState.Syscall)) {
       gi.mTrack = this.threadTrack(ev.m);
-      gi.mrun = t.slice("syscall", "", ts, null, 0);
+      gi.mrun = t.slice("", "", ts, null, 0);
       if (to === GoState.Running) this.named(gi.mrun, gi);
+      else gi.mrun.nameRef = this.nSyscall;
       t.open(gi.mTrack, gi.mrun, this.c.inWindow());
     }
-    const name = this.stateName(to, ev.transitionReason());
-    if (name !== "") {
+    const name = to === GoState.Running || to === GoState.NotExist ? null : this.stateName(to, to === GoState.Waiting ? ev.transitionReason() : "");
+    if (name !== null) {
       const lane = this.laneOf(gi);
-      gi.child = t.slice(name, "", ts, ev.gen, ev.transitionStackID());
+      gi.child = t.slice("", "", ts, ev.gen, ev.transitionStackID());
+      gi.child.nameRef = name;
       t.open(lane, gi.child, this.c.inWindow());
     }
     if (to === GoState.NotExist) this.end(gi, ts);
@@ -381,10 +431,7 @@ export class Goroutines {
 
   private end(gi: GInfo, ts: number): void {
     const t = this.c.tracks;
-    if (gi.pending) {
-      gi.pending = false;
-      this.pending.delete(gi);
-    }
+    if (gi.pending) this.unpend(gi);
     if (gi.lane !== null) {
       // Its lifetime slice ends, and with it whatever is still open on the lane.
       t.close(gi.lane, gi.life, ts, null, 0, this.c.inWindow());
@@ -437,7 +484,7 @@ export class Goroutines {
   finishPart(): void {
     for (const g of this.groups.values()) {
       const d = g.pool.container.desc;
-      const n = `${g.name} ×${g.count.toLocaleString("en-US")}`;
+      const n = `${g.name} ×${thousands(g.count)}`;
       if (d.name === n) continue;
       d.name = n;
       if (g.pool.container.declared) this.c.tracks.sink.rename(d);
@@ -456,12 +503,6 @@ export class Goroutines {
     }
   }
 
-  /** Goroutines waiting for a lane, the oldest first seen (Infinity: none). */
-  oldestPending(): number {
-    let m = Infinity;
-    for (const gi of this.pending) m = Math.min(m, gi.firstTs);
-    return m;
-  }
 }
 
 /** Marks flow `id` out of `s` as the terminating side (adds it if a new part forgot it). */

@@ -85,23 +85,34 @@ export class FlowIds {
 }
 
 /**
- * A goroutine's label, "G12 main.worker", which names each of its runs: kept
- * as the goroutine id and the function name's UTF-8 bytes (shared by the
- * goroutines of a group), so that a million labels are never made as strings;
- * a sink may keep its encoding of it here.
+ * A name used again and again: a goroutine's label, "G12 main.worker", which
+ * names each of its runs (kept as the goroutine id and the function name's
+ * UTF-8 bytes, shared by the goroutines of a group, so that a million labels
+ * are never made as strings), or a state's name ("syscall"). A sink may keep
+ * its encoding of it here instead of looking it up.
  */
 export class NameRef {
+  /** The goroutine ("G<g> <fn>", or "G<g>" when fn is ""), or -1: the name is fn. */
   g = 0;
-  /** The start function ("" and null: not known). */
   fn = "";
   fnBytes: Uint8Array | null = null;
   /** The sink's id for it, valid while `epoch` is the sink's. */
   iid = 0;
   epoch = -1;
+  /** A plain name. */
+  static of(name: string): NameRef {
+    const r = new NameRef();
+    r.g = -1;
+    r.fn = name;
+    r.fnBytes = utf8.encode(name);
+    return r;
+  }
   text(): string {
-    return this.fn === "" ? `G${this.g}` : `G${this.g} ${this.fn}`;
+    return this.g < 0 ? this.fn : this.fn === "" ? `G${this.g}` : `G${this.g} ${this.fn}`;
   }
 }
+
+const utf8 = new TextEncoder();
 
 /**
  * An open slice as the converter keeps it. A sink may keep what it needs for

@@ -12,7 +12,7 @@ import type { Generation } from "../decode/generation.js";
 import { GoState, Kind, NO_TASK } from "../decode/spec.js";
 import { Group, type Args } from "./timeline-model.js";
 import type { Goroutines, TimelineCtx } from "./timeline-goroutines.js";
-import { LanePool, type Slice, type Track } from "./timeline-tracks.js";
+import { LanePool, thousands, type Slice, type Track } from "./timeline-tracks.js";
 
 export interface TaskCtx extends TimelineCtx {
   keepAnnotation(task: number, g: number): boolean;
@@ -244,7 +244,7 @@ export class Tasks {
   finishPart(): void {
     for (const g of this.groups.values()) {
       const d = g.pool.container.desc;
-      const n = `${g.name} ×${g.count.toLocaleString("en-US")}`;
+      const n = `${g.name} ×${thousands(g.count)}`;
       if (d.name === n) continue;
       d.name = n;
       if (g.pool.container.declared) this.c.tracks.sink.rename(d);

@@ -235,3 +235,48 @@ export class TrackSet {
     }
   }
 }
+
+/**
+ * A map from goroutine IDs: a dense array for the usual small, increasing IDs
+ * (a Map with a million goroutines coming and going reallocates its table
+ * over and over), a Map for the rest (damaged traces).
+ */
+export class IdMap<V> {
+  private readonly dense: (V | undefined)[] = [];
+  private readonly sparse = new Map<number, V>();
+  private static readonly DENSE = 1 << 22;
+
+  get(id: number): V | undefined {
+    return id >= 0 && id < IdMap.DENSE ? this.dense[id] : this.sparse.get(id);
+  }
+
+  set(id: number, v: V): void {
+    if (id >= 0 && id < IdMap.DENSE) {
+      const d = this.dense;
+      while (d.length < id) d.push(undefined);
+      d[id] = v;
+    } else this.sparse.set(id, v);
+  }
+
+  delete(id: number): void {
+    if (id >= 0 && id < IdMap.DENSE) {
+      if (id < this.dense.length) this.dense[id] = undefined;
+    } else this.sparse.delete(id);
+  }
+
+  *values(): IterableIterator<V> {
+    for (const v of this.dense) if (v !== undefined) yield v;
+    yield* this.sparse.values();
+  }
+}
+
+/** 1234567 -> "1,234,567" (a group's count in its name; no locale data needed). */
+export function thousands(n: number): string {
+  const s = String(n);
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    if (i > 0 && (s.length - i) % 3 === 0) out += ",";
+    out += s[i];
+  }
+  return out;
+}

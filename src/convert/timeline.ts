@@ -182,11 +182,24 @@ export class TimelineConverter implements TimelineCtx, TaskCtx {
     return true;
   }
 
+  /** Goroutines by state (counted per transition; the counters take them when they are written). */
+  private readonly gcount = new Float64Array(8);
+  private gdirty = false;
+
   countState(from: number, to: number): void {
-    this.addCounter(this.cGoroutines[from], -1);
-    this.addCounter(this.cGoroutines[to], 1);
-    if (from === GoState.Syscall) this.addCounter(this.cThreadsSyscall, -1);
-    if (to === GoState.Syscall) this.addCounter(this.cThreadsSyscall, 1);
+    const g = this.gcount;
+    g[from]--;
+    g[to]++;
+    this.gdirty = true;
+  }
+
+  /** The goroutine counts into their counters. */
+  private syncCounts(): void {
+    this.gdirty = false;
+    const g = this.gcount;
+    for (const st of [GoState.Running, GoState.Runnable, GoState.Waiting, GoState.Syscall]) this.setCounter(this.cGoroutines[st]!, g[st]!);
+    // An M in a syscall per goroutine in one.
+    this.setCounter(this.cThreadsSyscall, g[GoState.Syscall]!);
   }
 
   instant(t: Track, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void {
@@ -211,6 +224,7 @@ export class TimelineConverter implements TimelineCtx, TaskCtx {
   }
 
   private flushCounters(ts: number): void {
+    if (this.gdirty) this.syncCounts();
     const emit = this.runtimeOn && this.inWindow();
     // In the order they were made: the JSON groups counters of a kind into one event.
     for (const c of this.counters) {
@@ -229,6 +243,7 @@ export class TimelineConverter implements TimelineCtx, TaskCtx {
 
   /** Every counter's value at ts (a window or part starts). */
   private countersAt(ts: number): void {
+    if (this.gdirty) this.syncCounts();
     if (!this.runtimeOn) return;
     for (const c of this.counters) {
       if (c.val === 0 && !c.dirty) continue;
@@ -238,7 +253,7 @@ export class TimelineConverter implements TimelineCtx, TaskCtx {
 
   /** Each counter's last value again at the end: a counter set once (GOMAXPROCS) is drawn as a line. */
   private countersEnd(ts: number): void {
-    if (this.dirty.length > 0) this.flushCounters(Math.min(this.curTime, ts));
+    if (this.dirty.length > 0 || this.gdirty) this.flushCounters(Math.min(this.curTime, ts));
     if (!this.runtimeOn) return;
     for (const c of this.counters) {
       if (c.lastTs < 0 || c.lastTs >= ts) continue;
@@ -251,7 +266,7 @@ export class TimelineConverter implements TimelineCtx, TaskCtx {
   /** Moves the clock to ts (relative), opening/closing the window as it passes. */
   private advance(ts: number): void {
     if (ts !== this.curTime) {
-      if (this.dirty.length > 0 && !Number.isNaN(this.curTime) && this.curTime - this.lastCounters >= COUNTER_PERIOD) {
+      if ((this.dirty.length > 0 || this.gdirty) && !Number.isNaN(this.curTime) && this.curTime - this.lastCounters >= COUNTER_PERIOD) {
         this.flushCounters(this.curTime);
         this.lastCounters = this.curTime;
       }

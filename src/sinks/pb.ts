@@ -157,6 +157,11 @@ export class PbWriter {
   rawFrom(field: number, src: Uint8Array, n: number): void {
     this.tag(field, Wire.Len);
     this.varint(n);
+    this.rawFrom0(src, n);
+  }
+
+  /** The first n bytes of src, as they are. */
+  private rawFrom0(src: Uint8Array, n: number): void {
     this.ensure(n);
     if (n < 64) {
       const b = this.buf;
@@ -209,8 +214,15 @@ export class PbWriter {
     this.patchLen(this.pos, lenBytes, written);
   }
 
-  /** A string field "G<g>", then " " and fn when given (a goroutine's label, from its parts; g < 2^53). */
+  /** A string field "G<g>", then " " and fn when given (a goroutine's label, from its parts; g < 2^53), or fn alone when g < 0. */
   goLabel(field: number, g: number, fn: Uint8Array | null): void {
+    if (g < 0) {
+      const n = fn === null ? 0 : fn.length;
+      this.tag(field, Wire.Len);
+      this.varint(n);
+      if (n > 0) this.rawFrom0(fn!, n);
+      return;
+    }
     let nd = 1;
     for (let x = g; x >= 10; x = Math.floor(x / 10)) nd++;
     const n = 1 + nd + (fn === null || fn.length === 0 ? 0 : 1 + fn.length);

@@ -42,18 +42,18 @@ export class Interner {
   private readonly frameIds: number[] = [];
   /** Changes at each clear (NameRefs of an older epoch are defined again). */
   private epoch = 0;
-  /** Names defined through NameRefs since the last clear. */
-  private refs = 0;
+  /** Entries defined since the last clear (names, frames, callstacks). */
+  private defined = 0;
 
   constructor(private readonly max: number) {}
 
   /** Entries held (to clear them before they grow past the bound). */
   get size(): number {
-    return this.names.map.size + this.refs + this.frames.size + this.callstacks.size;
+    return this.defined;
   }
 
   get full(): boolean {
-    return this.size >= this.max;
+    return this.defined >= this.max;
   }
 
   clear(): void {
@@ -70,7 +70,7 @@ export class Interner {
     this.mappingDone = false;
     this.w.reset();
     this.epoch++;
-    this.refs = 0;
+    this.defined = 0;
   }
 
   private intern(t: Table, field: number, s: string): number {
@@ -78,6 +78,7 @@ export class Interner {
     if (id !== undefined) return id;
     id = t.next++;
     t.map.set(s, id);
+    if (t === this.names) this.defined++;
     const w = this.w;
     w.begin(field);
     w.uintAlways(1, id);
@@ -94,7 +95,7 @@ export class Interner {
   nameRef(r: NameRef): number {
     if (r.epoch === this.epoch) return r.iid;
     const id = this.names.next++;
-    this.refs++;
+    this.defined++;
     r.iid = id;
     r.epoch = this.epoch;
     const w = this.w;
@@ -152,6 +153,7 @@ export class Interner {
         const pathId = file === "" ? 0 : this.intern(this.paths, ID_SOURCE_PATHS, file);
         fid = this.nextFrame++;
         this.frames.set(pc, fid);
+        this.defined++;
         w.begin(ID_FRAMES);
         w.uintAlways(1, fid);
         w.uint(2, fnId);
@@ -166,6 +168,7 @@ export class Interner {
     }
     cs = this.nextCallstack++;
     this.callstacks.set(sid, cs);
+    this.defined++;
     w.begin(ID_CALLSTACKS);
     w.uintAlways(1, cs);
     // frame_ids: repeated, not packed (as Perfetto declares it; its decoder reads it so).

@@ -81,8 +81,10 @@ const T_TERMINATING_FLOW_IDS_0 = lo7(tag(TE_TERMINATING_FLOW_IDS, 1));
 const T_TERMINATING_FLOW_IDS_1 = hi7(tag(TE_TERMINATING_FLOW_IDS, 1));
 const T_COUNTER_VALUE_0 = lo7(tag(TE_COUNTER_VALUE, 0));
 const T_COUNTER_VALUE_1 = hi7(tag(TE_COUNTER_VALUE, 0));
-/** A short packet holds at most this many flow ids (10 bytes each): its lengths stay one byte. */
+/** A short packet holds at most this many flow ids (10 bytes each) and interned bytes: its lengths stay one byte. */
 const SHORT_FLOWS = 4;
+const SHORT_INTERNED = 40;
+const T_INTERNED_DATA = tag(P_INTERNED_DATA, 2);
 
 export class PerfettoProtoSink implements TimelineSink {
   private readonly chunks: ChunkRecycler;
@@ -231,7 +233,7 @@ export class PerfettoProtoSink implements TimelineSink {
     const cs = this.intern.callstack(sgen, sid);
     if (args !== null) for (let i = 0; i < args.n; i++) this.intern.annotationName(args.keys[i]!);
     const nf = flows === null ? 0 : flows.n;
-    if (args === null && this.intern.w.pos === 0 && !this.clear && !this.firstPacket && ts >= this.lastTs && nf <= SHORT_FLOWS) {
+    if (args === null && this.intern.w.pos <= SHORT_INTERNED && !this.clear && !this.firstPacket && ts >= this.lastTs && nf <= SHORT_FLOWS) {
       this.shortTrackEvent(type, track, ts, nameId, catId, cs, flows);
       return;
     }
@@ -250,9 +252,10 @@ export class PerfettoProtoSink implements TimelineSink {
   }
 
   /**
-   * The common packet (nothing to intern, no annotations, on time), written
-   * byte by byte: the same fields as beginPacket + trackEvent + endPacket
-   * write, with one-byte lengths (the packet is at most ~90 bytes). Measured
+   * The common packet (no annotations, on time, at most a short name to
+   * define), written byte by byte: the same fields as beginPacket +
+   * trackEvent + endPacket write, with one-byte lengths (the packet is at most
+   * ~120 bytes). Measured
    * when introduced: 22-25% faster than the PbWriter path on a 30 MB trace
    * (wall 10.5 -> 8.2 s, interleaved A/B), output 8% smaller.
    */
@@ -284,7 +287,17 @@ export class PerfettoProtoSink implements TimelineSink {
         p = putFixed64(b, p, flows.ids[i]!);
       }
     }
-    this.shortEnd(p);
+    b[this.innerLen] = p - this.innerLen - 1;
+    // A name defined for this packet (a goroutine's label, mostly) goes in its interned_data.
+    const iw = this.intern.w;
+    if (iw.pos > 0) {
+      b[p++] = T_INTERNED_DATA;
+      b[p++] = iw.pos;
+      const src = iw.buf;
+      for (let i = 0; i < iw.pos; i++) b[p++] = src[i]!;
+      iw.reset();
+    }
+    this.shortEnd(p, false);
   }
 
   /** Where shortHead left the one-byte lengths of the packet and of its track_event. */
@@ -292,13 +305,13 @@ export class PerfettoProtoSink implements TimelineSink {
   private innerLen = 0;
 
   /**
-   * Starts a short packet in place (room for 128 bytes): its timestamp delta
+   * Starts a short packet in place (room for 160 bytes): its timestamp delta
    * and sequence, then a track_event with its type and track; returns the
    * position after them. shortEnd(p) closes both.
    */
   private shortHead(ts: number, type: number, track: number): number {
     const w = this.w;
-    w.ensure(128);
+    w.ensure(160);
     const b = w.buf;
     let p = w.pos;
     b[p] = T_PACKET;
@@ -318,10 +331,10 @@ export class PerfettoProtoSink implements TimelineSink {
     return putVarint(b, p, track);
   }
 
-  private shortEnd(p: number): void {
+  private shortEnd(p: number, inner = true): void {
     const w = this.w;
     const b = w.buf;
-    b[this.innerLen] = p - this.innerLen - 1;
+    if (inner) b[this.innerLen] = p - this.innerLen - 1;
     b[this.outerLen] = p - this.outerLen - 1;
     w.pos = p;
     if (p >= CHUNK) this.spill();

@@ -295,22 +295,27 @@ export class TraceJsonSink extends JsonBytes implements TimelineSink {
 
   private readonly fnJson = new Map<string, Uint8Array>();
 
-  /** ,"name":"G12 main.worker" from a goroutine's label (no string made). */
+  /** ,"name":"G12 main.worker" from a goroutine's label (no string made), or a plain NameRef's name. */
   private goName(r: NameRef, cat: string): void {
-    this.bytes(F_NAME_G);
-    this.ensure(20);
-    this.uint(r.g);
-    if (r.fn !== "") {
-      let b = this.fnJson.get(r.fn);
-      if (b === undefined) {
-        const q = JSON.stringify(r.fn);
-        b = enc.encode(q.slice(1, q.length - 1));
-        if (this.fnJson.size < 4096) this.fnJson.set(r.fn, b);
+    if (r.g < 0) {
+      this.bytes(F_NAME);
+      this.bytes(this.name(r.fn));
+    } else {
+      this.bytes(F_NAME_G);
+      this.ensure(20);
+      this.uint(r.g);
+      if (r.fn !== "") {
+        let b = this.fnJson.get(r.fn);
+        if (b === undefined) {
+          const q = JSON.stringify(r.fn);
+          b = enc.encode(q.slice(1, q.length - 1));
+          if (this.fnJson.size < 4096) this.fnJson.set(r.fn, b);
+        }
+        this.byte(32);
+        this.bytes(b);
       }
-      this.byte(32);
-      this.bytes(b);
+      this.byte(34);
     }
-    this.byte(34);
     if (cat === "") return;
     this.bytes(F_CAT);
     this.raw(cat);
