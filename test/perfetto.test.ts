@@ -28,6 +28,9 @@ interface JsonEvent {
   id?: number;
   sf?: number;
   esf?: number;
+  bind_id?: number;
+  flow_in?: boolean;
+  flow_out?: boolean;
   args?: Record<string, unknown>;
 }
 
@@ -47,6 +50,9 @@ export function checkJson(text: string, where: string): Counts & { lanes: Map<nu
   for (const [id, f] of Object.entries(frames)) if (f.parent !== undefined) assert.ok(frames[f.parent] !== undefined, `${where}: stack frame ${id} with an undefined parent`);
   /** X events per thread, to check nesting. */
   const xs = new Map<string, JsonEvent[]>();
+  /** Flows bound to slices (v2): producers and consumers by id. */
+  const bindOut = new Map<number, number>();
+  const bindIn = new Map<number, number>();
   for (const e of doc.traceEvents) {
     assert.equal(typeof e.ts, "number", `${where}: event without ts: ${JSON.stringify(e)}`);
     const key = `${e.pid}/${e.tid}`;
@@ -63,6 +69,11 @@ export function checkJson(text: string, where: string): Counts & { lanes: Map<nu
         let l = xs.get(key);
         if (l === undefined) xs.set(key, (l = []));
         l.push(e);
+        if (e.bind_id !== undefined) {
+          assert.ok(e.flow_in === true || e.flow_out === true, `${where}: bind_id without a direction`);
+          assert.ok(!(e.flow_in === true && e.flow_out === true), `${where}: a slice both ends a flow and starts one`);
+          (e.flow_out === true ? bindOut : bindIn).set(e.bind_id, e.ts);
+        }
         const name = e.name ?? "";
         const proc = processes.get(e.pid);
         if (proc === "Threads") break;
@@ -89,6 +100,11 @@ export function checkJson(text: string, where: string): Counts & { lanes: Map<nu
       default:
         assert.fail(`${where}: unexpected ph ${e.ph}`);
     }
+  }
+  for (const [id, ts] of bindIn) {
+    const from = bindOut.get(id);
+    assert.ok(from !== undefined && from <= ts, `${where}: flow ${id} ends at ${ts} without a start before it`);
+    c.flows++;
   }
   // Slices of a thread nest: each begins after the one before it ends, or ends inside it.
   const lanes = new Map<number, string>();
@@ -131,8 +147,8 @@ interface PbPacket {
     nameIid?: unknown;
     categoryIids?: unknown[];
     callstackIid?: unknown;
-    flowIds?: unknown[];
-    terminatingFlowIds?: unknown[];
+    flowIdsOld?: unknown[];
+    terminatingFlowIdsOld?: unknown[];
     debugAnnotations?: { nameIid?: unknown }[];
   };
   internedData?: {
@@ -246,7 +262,7 @@ export function checkProto(bytes: Uint8Array, where: string): Counts & { callsta
       assert.ok(stacks.has(cs), `${where}: undefined callstack ${cs}`);
       c.callstacks++;
     }
-    for (const f of [...(te.flowIds ?? []), ...(te.terminatingFlowIds ?? [])]) flowSeen.set(num(f), (flowSeen.get(num(f)) ?? 0) + 1);
+    for (const f of [...(te.flowIdsOld ?? []), ...(te.terminatingFlowIdsOld ?? [])]) flowSeen.set(num(f), (flowSeen.get(num(f)) ?? 0) + 1);
     const name = names.get(nameIid) ?? "";
     let st = open.get(track);
     if (st === undefined) open.set(track, (st = []));

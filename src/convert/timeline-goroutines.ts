@@ -31,6 +31,8 @@ export interface TimelineCtx {
   inWindow(): boolean;
   /** The earliest time a slice that began in the past may be drawn from. */
   floor(): number;
+  /** Where this output (part, window) begins. */
+  since(): number;
   procTrack(p: number): Track;
   keepG(g: number): boolean;
   /** Counts a goroutine leaving `from` and entering `to` (the Runtime counters). */
@@ -270,7 +272,7 @@ export class Goroutines {
     const lane = g.pool.take(ts);
     gi.lane = lane;
     // Named as its group says: a goroutine drawn before its start function was known stays "G12".
-    gi.life = this.c.tracks.slice(`G${gi.id}`, "", ts, null, 0);
+    gi.life = this.c.tracks.slice(gi.name === "" ? `G${gi.id}` : "", "", ts, null, 0);
     if (gi.name !== "") this.named(gi.life, gi);
     this.c.tracks.open(lane, gi.life, this.c.inWindow());
   }
@@ -360,7 +362,7 @@ export class Goroutines {
         gi.flowTs = ts;
         gi.flowKind = ev.type === Ev.GoUnblock ? "unblock" : "go";
         // Out of the source's run: at its end, unless this goroutine's run begins first.
-        src.run.flowsOut.add(gi.flowId, false);
+        src.run.flowsOut.add(gi.flowId, false, true);
       }
     }
     if (to === GoState.Running && gi.run === null && ev.p >= 0) this.beginRun(gi, ev.p, ts);
@@ -388,6 +390,7 @@ export class Goroutines {
     if (prev !== undefined && prev !== null && prev !== gi && prev.run !== null) this.endRun(prev, ts);
     const run = this.named(t.slice("", "", ts, null, 0), gi);
     let link = false;
+    let srcOpen: Slice | null = null;
     if (gi.flowId !== 0) {
       const src = gi.flowSrc!;
       if (this.c.inWindow()) {
@@ -395,8 +398,12 @@ export class Goroutines {
           // The source run is still open: this begin opens the arrow, its end terminates it.
           run.flowsIn.add(gi.flowId, false);
           markTerminating(src, gi.flowId);
-        } else run.flowsIn.add(gi.flowId, true);
-        link = true;
+          srcOpen = src;
+          link = true;
+        } else if (gi.flowTs >= this.c.since()) {
+          run.flowsIn.add(gi.flowId, true);
+          link = true;
+        }
       }
     }
     gi.run = run;
@@ -405,7 +412,7 @@ export class Goroutines {
     if (p < 1 << 16) this.pOwner[p] = gi;
     t.open(pt, run, this.c.inWindow());
     if (link) {
-      t.sink.flowLink(gi.flowTrack, Math.max(gi.flowTs, this.c.floor()), pt.desc.uuid, ts, gi.flowId, gi.flowKind);
+      t.sink.flowLink(srcOpen, gi.flowTrack, Math.max(gi.flowTs, this.c.since()), run, pt.desc.uuid, ts, gi.flowId, gi.flowKind);
       this.flows++;
     }
     gi.flowId = 0;

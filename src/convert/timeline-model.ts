@@ -74,12 +74,15 @@ export class FlowIds {
   n = 0;
   readonly ids: number[] = [];
   readonly term: boolean[] = [];
+  /** An arrow the JSON may bind to this slice itself (a run's arrows to the runs it made runnable). */
+  readonly bindable: boolean[] = [];
   clear(): void {
     this.n = 0;
   }
-  add(id: number, terminating: boolean): void {
+  add(id: number, terminating: boolean, bindable = false): void {
     this.ids[this.n] = id;
     this.term[this.n] = terminating;
+    this.bindable[this.n] = bindable;
     this.n++;
   }
 }
@@ -155,11 +158,12 @@ export interface TimelineSink {
   instant(track: number, ts: number, name: string, cat: string, args: Args | null, sgen: Generation | null, sid: number): void;
   counter(track: number, ts: number, value: number): void;
   /**
-   * An arrow from the slice open on `srcTrack` at `srcTs` to the slice that
-   * begins on `dstTrack` at `dstTs` (called right after that begin). The JSON
-   * writes it as a flow event pair; the protobuf carries flows in FlowIds.
+   * An arrow from the slice open on `srcTrack` at `srcTs` (`src`, or null
+   * when it has ended since) to the slice `dst` open on `dstTrack` at `dstTs`
+   * (called when it begins, or for a task, when the task ends). The JSON
+   * writes it; the protobuf carries flows in FlowIds.
    */
-  flowLink(srcTrack: number, srcTs: number, dstTrack: number, dstTs: number, id: number, kind: string): void;
+  flowLink(src: OpenSlice | null, srcTrack: number, srcTs: number, dst: OpenSlice, dstTrack: number, dstTs: number, id: number, kind: string): void;
   /** Bytes produced so far (written or buffered). */
   size(): number;
   /** Writes buffered output; awaited between chunks of events. */

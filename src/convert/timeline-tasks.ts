@@ -14,6 +14,11 @@ import { Group, type Args } from "./timeline-model.js";
 import type { Goroutines, TimelineCtx } from "./timeline-goroutines.js";
 import { LanePool, thousands, type Slice, type Track } from "./timeline-tracks.js";
 
+/** A task ID as an argument: a number (a string past 2^53, as Go's uint64 IDs can be in a damaged trace). */
+function taskArg(id: number): string | number {
+  return id >= 0 && id <= Number.MAX_SAFE_INTEGER ? id : Event.taskString(id);
+}
+
 export interface TaskCtx extends TimelineCtx {
   keepAnnotation(task: number, g: number): boolean;
 }
@@ -32,8 +37,11 @@ class TaskInfo {
   ended = false;
   /** Its regions still open. */
   open = 0;
-  /** Its region tracks, by goroutine. */
-  readonly children = new Map<number, Track>();
+  /** Its region tracks and their goroutines (a few, mostly one). */
+  readonly childG: number[] = [];
+  readonly childT: Track[] = [];
+  /** Its ID as an argument. */
+  readonly idArg: string | number;
   flowId = 0;
   flowSrc: Slice | null = null;
   flowSerial = 0;
@@ -43,7 +51,9 @@ class TaskInfo {
     readonly id: number,
     readonly type: string,
     readonly group: TGroup,
-  ) {}
+  ) {
+    this.idArg = taskArg(id);
+  }
 }
 
 export class Tasks {
@@ -80,9 +90,9 @@ export class Tasks {
     this.tasks.set(id, ti);
     const t = this.c.tracks;
     const s = t.slice(type, "task", ts, ev.gen, ev.stackID());
-    this.taskArgs(s, ev, id, "goroutine");
+    this.taskArgs(s, ev, ti, "goroutine");
     const parent = ev.taskParent();
-    if (parent !== NO_TASK && parent !== 0) s.args.add("parent", Event.taskString(parent));
+    if (parent !== NO_TASK && parent !== 0) s.args.add("parent", taskArg(parent));
     ti.slice = s;
     t.open(this.lane(ti, ts), s, this.c.inWindow());
     // An arrow to the run that ends the task, out of the run that began it.
@@ -97,8 +107,8 @@ export class Tasks {
     }
   }
 
-  private taskArgs(s: Slice, ev: Event, id: number, gkey: string): void {
-    s.args.add("id", Event.taskString(id));
+  private taskArgs(s: Slice, ev: Event, ti: TaskInfo, gkey: string): void {
+    s.args.add("id", ti.idArg);
     if (ev.g >= 0) s.args.add(gkey, ev.g);
   }
 
@@ -114,7 +124,7 @@ export class Tasks {
       this.tasks.set(id, ti);
       const lane = this.lane(ti, this.c.floor());
       const s = t.slice(type, "task", Math.max(this.c.floor(), lane.freeSince), null, 0);
-      this.taskArgs(s, ev, id, "end goroutine");
+      this.taskArgs(s, ev, ti, "end goroutine");
       t.open(lane, s, this.c.inWindow());
       t.close(lane, s, ts, ev.gen, ev.stackID(), this.c.inWindow());
       t.recycle(s);
@@ -126,10 +136,11 @@ export class Tasks {
       if (ti.flowId !== 0 && dst !== undefined && dst.run !== null && dst.run.emitted && this.c.inWindow()) {
         const src = ti.flowSrc!;
         const open = src.serial === ti.flowSerial && !src.dead;
-        if (!(open && src === dst.run)) {
+        // An arrow from a run that ended before this output began has nowhere to start.
+        if (!(open && src === dst.run) && (open || ti.flowTs >= this.c.since())) {
           // Either side may be read first by the trace processor: the second one terminates the arrow.
           dst.run.flowsOut.add(ti.flowId, !open);
-          t.sink.flowLink(ti.flowTrack, Math.max(ti.flowTs, this.c.floor()), dst.runTrack!.desc.uuid, ts, ti.flowId, "task");
+          t.sink.flowLink(open ? src : null, ti.flowTrack, Math.max(ti.flowTs, this.c.since()), dst.run, dst.runTrack!.desc.uuid, ts, ti.flowId, "task");
           this.gor.flows++;
         }
       }
@@ -141,7 +152,7 @@ export class Tasks {
   private maybeDrop(ti: TaskInfo, ts: number): void {
     if (!ti.ended || ti.open > 0) return;
     if (ti.lane !== null) {
-      for (const ch of ti.children.values()) ti.lane.children!.give(ch, ts);
+      for (const ch of ti.childT) ti.lane.children!.give(ch, ts);
       ti.group.pool.give(ti.lane, ts);
     }
     this.tasks.delete(ti.id);
@@ -151,13 +162,13 @@ export class Tasks {
   private trackFor(task: number, g: number, ts: number, gen: Generation | null, sid: number): Track {
     const ti = task === 0 ? undefined : this.tasks.get(task);
     if (ti === undefined || ti.lane === null || ti.ended) return this.gor.annotationTrack(g, ts, gen, sid);
-    let ch = ti.children.get(g);
-    if (ch === undefined) {
-      const lane = ti.lane;
-      lane.children ??= new LanePool(this.c.tracks, lane, (i) => `${lane.desc.name} regions ${i}`);
-      ch = lane.children.take(ts);
-      ti.children.set(g, ch);
-    }
+    const k = ti.childG.indexOf(g);
+    if (k >= 0) return ti.childT[k]!;
+    const lane = ti.lane;
+    lane.children ??= new LanePool(this.c.tracks, lane, (i) => `${lane.desc.name} regions ${i}`);
+    const ch = lane.children.take(ts);
+    ti.childG.push(g);
+    ti.childT.push(ch);
     return ch;
   }
 
@@ -176,12 +187,14 @@ export class Tasks {
     const track = this.trackFor(task, g, ts, ev.gen, ev.stackID());
     const t = this.c.tracks;
     const s = t.slice(ev.regionType(), "region", ts, ev.gen, ev.stackID());
-    if (task !== 0) s.args.add("task", Event.taskString(task));
-    if (this.onTaskTrack(track)) s.args.add("goroutine", g);
+    const ti = task === 0 ? undefined : this.tasks.get(task);
+    const onTask = this.onTaskTrack(track);
+    // On its task's track the task is the one above; on a goroutine's lane the goroutine is.
+    if (onTask) s.args.add("goroutine", g);
+    else if (task !== 0) s.args.add("task", ti !== undefined ? ti.idArg : taskArg(task));
     t.open(track, s, this.c.inWindow());
     gi.pushRegion(track, s, task);
-    const ti = task === 0 ? undefined : this.tasks.get(task);
-    if (ti !== undefined && this.onTaskTrack(track)) ti.open++;
+    if (ti !== undefined && onTask) ti.open++;
   }
 
   regionEnd(ev: Event, ts: number): void {
@@ -211,8 +224,8 @@ export class Tasks {
     const onLane = !this.onTaskTrack(track);
     const since = onLane ? track.ownerSince : Math.max(track.freeSince, this.tasks.get(task)?.slice?.ts ?? -Infinity);
     const s = t.slice(ev.regionType(), "region", Math.max(this.c.floor(), since), null, 0);
-    if (task !== 0) s.args.add("task", Event.taskString(task));
     if (!onLane) s.args.add("goroutine", g);
+    else if (task !== 0) s.args.add("task", taskArg(task));
     if (track.depth > (onLane ? 1 : 0)) {
       // Something else is open on the track: a slice from the past would not nest; an instant says where it ended.
       s.args.add("began", "before the trace");
@@ -232,11 +245,11 @@ export class Tasks {
     const track = this.trackFor(task, g, ts, ev.gen, ev.stackID());
     const cat = ev.logCategory();
     const msg = ev.logMessage();
+    // The name says "[category] message"; the category is an argument too.
     args.clear();
     if (cat !== "") args.add("category", cat);
-    args.add("message", msg);
-    if (task !== 0) args.add("task", Event.taskString(task));
     if (this.onTaskTrack(track)) args.add("goroutine", g);
+    else if (task !== 0) args.add("task", taskArg(task));
     this.c.instant(track, ts, cat === "" ? msg : `[${cat}] ${msg}`, "log", args, ev.gen, ev.stackID());
   }
 

@@ -37,6 +37,9 @@ export class Track {
   ownerSince = 0;
   /** When its last owner gave it back (-Infinity: never owned). */
   freeSince = -Infinity;
+  /** A lane free for a new owner; tag changes when it is given or taken. */
+  free = false;
+  tag = 0;
   /** Children (lane tracks: region tracks of a task lane), allocated like lanes. */
   children: LanePool | null = null;
   constructor(readonly desc: TrackDesc) {}
@@ -54,52 +57,109 @@ export class Track {
 
 /**
  * The tracks of one container, handed out lowest index first and given back
- * when their owner is done, so that busy lanes stay at the top.
+ * when their owner is done, so that busy lanes stay at the top. An owner
+ * drawn from the past (a goroutine given its lane after it was first seen)
+ * gets a lane that has been free since then: the one free the longest.
  */
 export class LanePool {
   readonly lanes: Track[] = [];
-  /** Free lanes, by index (their sort). */
-  private readonly free: Track[] = [];
+  /** Free lanes, a min-heap by index (entries of lanes taken since are skipped: `tag`). */
+  private readonly heapT: Track[] = [];
+  private readonly heapTag: number[] = [];
+  /** Free lanes in the order they were freed (a queue from `head`; stale entries skipped the same way). */
+  private readonly fifoT: Track[] = [];
+  private readonly fifoTag: number[] = [];
+  private head = 0;
   constructor(
     private readonly tracks: TrackSet,
     readonly container: Track,
     private readonly laneName: (i: number) => string,
   ) {}
 
-  /**
-   * The first free lane that has been free since `since` at least (an owner
-   * drawn from the past must not overlap the lane's previous owner), or a new
-   * one; its owner has it from `since`.
-   */
   take(since: number): Track {
-    const f = this.free;
-    for (let i = 0; i < f.length; i++) {
-      const t = f[i]!;
-      if (t.freeSince <= since) {
-        f.splice(i, 1);
-        t.ownerSince = since;
-        return t;
+    let t: Track | null = null;
+    // The lowest free lane, when it has been free since then (always, for an owner from now on).
+    while (this.heapT.length > 0) {
+      const c = this.heapT[0]!;
+      if (!c.free || c.tag !== this.heapTag[0]) {
+        this.heapPop();
+        continue;
+      }
+      if (c.freeSince <= since) t = c;
+      break;
+    }
+    // Else the lane free the longest.
+    if (t === null) {
+      while (this.head < this.fifoT.length) {
+        const c = this.fifoT[this.head]!;
+        if (!c.free || c.tag !== this.fifoTag[this.head]) {
+          this.head++;
+          continue;
+        }
+        if (c.freeSince <= since) t = c;
+        break;
+      }
+      if (this.head > 1024 && this.head * 2 > this.fifoT.length) {
+        this.fifoT.splice(0, this.head);
+        this.fifoTag.splice(0, this.head);
+        this.head = 0;
       }
     }
-    const i = this.lanes.length;
-    const t = this.tracks.make(this.container.desc.group, this.laneName(i + 1), i, this.container.desc.uuid, false);
-    this.lanes.push(t);
+    if (t === null) {
+      const i = this.lanes.length;
+      t = this.tracks.make(this.container.desc.group, this.laneName(i + 1), i, this.container.desc.uuid, false);
+      this.lanes.push(t);
+    }
+    t.free = false;
+    t.tag++;
     t.ownerSince = since;
     return t;
   }
 
   give(t: Track, ts: number): void {
     t.freeSince = ts;
-    const f = this.free;
+    t.free = true;
+    t.tag++;
+    this.fifoT.push(t);
+    this.fifoTag.push(t.tag);
+    // Into the heap.
+    const h = this.heapT;
+    const g = this.heapTag;
+    let i = h.length;
+    h.push(t);
+    g.push(t.tag);
     const k = t.desc.sort;
-    let lo = 0;
-    let hi = f.length;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (f[m]!.desc.sort < k) lo = m + 1;
-      else hi = m;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p]!.desc.sort <= k) break;
+      h[i] = h[p]!;
+      g[i] = g[p]!;
+      i = p;
     }
-    f.splice(lo, 0, t);
+    h[i] = t;
+    g[i] = t.tag;
+  }
+
+  private heapPop(): void {
+    const h = this.heapT;
+    const g = this.heapTag;
+    const last = h.pop()!;
+    const lastTag = g.pop()!;
+    const n = h.length;
+    if (n === 0) return;
+    const k = last.desc.sort;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const c = l + 1 < n && h[l + 1]!.desc.sort < h[l]!.desc.sort ? l + 1 : l;
+      if (h[c]!.desc.sort >= k) break;
+      h[i] = h[c]!;
+      g[i] = g[c]!;
+      i = c;
+    }
+    h[i] = last;
+    g[i] = lastTag;
   }
 }
 

@@ -52,8 +52,8 @@ export interface TimelineOptions {
   split?: SplitOptions | null;
 }
 
-/** Counters are written at most this often (ns): every goroutine state change would make them a third of the output. */
-const COUNTER_PERIOD = 100_000;
+/** Counters are written at most this often (ns): every goroutine state change would make them a third of the output; each ms is enough for an overview. */
+const COUNTER_PERIOD = 1_000_000;
 /** A sorting window for the trace processor at least every this many events (and at each generation): about 6 MB of protobuf. */
 const WINDOW_EVENTS = 1 << 18;
 
@@ -145,6 +145,10 @@ export class TimelineConverter implements TimelineCtx, TaskCtx {
 
   floor(): number {
     return Math.max(this.partStart, this.ws, this.prevMarker);
+  }
+
+  since(): number {
+    return Math.max(this.partStart, this.ws);
   }
 
   nextFlow(): number {

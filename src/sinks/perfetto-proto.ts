@@ -16,7 +16,7 @@ import type { Generation } from "../decode/generation.js";
 import { GROUP_NAMES, type Args, type FlowIds, type NameRef, type OpenSlice, type TimelineSink, type TrackDesc } from "../convert/timeline-model.js";
 import { ChunkRecycler, type BytesWriter } from "./chunks.js";
 import { Interner } from "./perfetto-intern.js";
-import { PbWriter, putFixed64, putVarint } from "./pb.js";
+import { PbWriter, putVarint } from "./pb.js";
 
 /** Output is handed over in chunks of at least this many bytes (Output's own buffer size). */
 const CHUNK = 1 << 20;
@@ -52,8 +52,11 @@ const TE_TYPE = 9;
 const TE_NAME_IID = 10;
 const TE_TRACK_UUID = 11;
 const TE_COUNTER_VALUE = 30;
-const TE_FLOW_IDS = 47;
-const TE_TERMINATING_FLOW_IDS = 48;
+// flow_ids_old / terminating_flow_ids_old: varints, half the bytes of the
+// fixed64 flow_ids/terminating_flow_ids for our small ids. Deprecated in
+// Perfetto's schema but read by the trace processor like the new ones.
+const TE_FLOW_IDS = 36;
+const TE_TERMINATING_FLOW_IDS = 42;
 const TE_CALLSTACK_IID = 56;
 const TYPE_SLICE_BEGIN = 1;
 const TYPE_SLICE_END = 2;
@@ -75,13 +78,13 @@ const lo7 = (t: number): number => (t & 0x7f) | 0x80;
 const hi7 = (t: number): number => t >>> 7;
 const T_CALLSTACK_IID_0 = lo7(tag(TE_CALLSTACK_IID, 0));
 const T_CALLSTACK_IID_1 = hi7(tag(TE_CALLSTACK_IID, 0));
-const T_FLOW_IDS_0 = lo7(tag(TE_FLOW_IDS, 1));
-const T_FLOW_IDS_1 = hi7(tag(TE_FLOW_IDS, 1));
-const T_TERMINATING_FLOW_IDS_0 = lo7(tag(TE_TERMINATING_FLOW_IDS, 1));
-const T_TERMINATING_FLOW_IDS_1 = hi7(tag(TE_TERMINATING_FLOW_IDS, 1));
+const T_FLOW_IDS_0 = lo7(tag(TE_FLOW_IDS, 0));
+const T_FLOW_IDS_1 = hi7(tag(TE_FLOW_IDS, 0));
+const T_TERMINATING_FLOW_IDS_0 = lo7(tag(TE_TERMINATING_FLOW_IDS, 0));
+const T_TERMINATING_FLOW_IDS_1 = hi7(tag(TE_TERMINATING_FLOW_IDS, 0));
 const T_COUNTER_VALUE_0 = lo7(tag(TE_COUNTER_VALUE, 0));
 const T_COUNTER_VALUE_1 = hi7(tag(TE_COUNTER_VALUE, 0));
-/** A short packet holds at most this many flow ids (10 bytes each) and interned bytes: its lengths stay one byte. */
+/** A short packet holds at most this many flow ids (up to 12 bytes each) and interned bytes: its lengths stay one byte. */
 const SHORT_FLOWS = 4;
 const SHORT_INTERNED = 40;
 const T_INTERNED_DATA = tag(P_INTERNED_DATA, 2);
@@ -246,7 +249,7 @@ export class PerfettoProtoSink implements TimelineSink {
     if (catId !== 0) w.uint(TE_CATEGORY_IIDS, catId);
     this.annotations(args);
     if (cs !== 0) w.uint(TE_CALLSTACK_IID, cs);
-    for (let i = 0; i < nf; i++) w.fixed64(flows!.term[i] ? TE_TERMINATING_FLOW_IDS : TE_FLOW_IDS, flows!.ids[i]!);
+    for (let i = 0; i < nf; i++) w.uintAlways(flows!.term[i] ? TE_TERMINATING_FLOW_IDS : TE_FLOW_IDS, flows!.ids[i]!);
     w.end();
     this.endPacket();
   }
@@ -284,7 +287,7 @@ export class PerfettoProtoSink implements TimelineSink {
           b[p++] = T_FLOW_IDS_0;
           b[p++] = T_FLOW_IDS_1;
         }
-        p = putFixed64(b, p, flows.ids[i]!);
+        p = putVarint(b, p, flows.ids[i]!);
       }
     }
     b[this.innerLen] = p - this.innerLen - 1;
