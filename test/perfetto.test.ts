@@ -450,6 +450,18 @@ describe("perfetto CLI", () => {
     }
   });
 
+  test("decoding on a second thread (a file) gives the same output as in line (stdin), damaged traces too", () => {
+    for (const f of ["go1.26/annotations", "go1.26/gc", "go1.15/annotations", "damaged/go126-multigen-trunc-midbatch"]) {
+      const trace = join(FIXTURES, "traces", `${f}.trace`);
+      for (const fmt of ["perfetto", "perfetto-proto"]) {
+        const file = runCLI([trace, "--to", fmt, "-q"]);
+        const stdin = runCLI(["-", "--to", fmt, "-q"], readFileSync(trace));
+        assert.equal(file.status, stdin.status, `${f} ${fmt}: exit ${file.status} vs ${stdin.status}: ${file.stderr}`);
+        assert.ok(file.stdout.length > 0 && file.stdout.equals(stdin.stdout), `${f} ${fmt}: outputs differ`);
+      }
+    }
+  });
+
   test("a truncated trace gives a partial but valid output (exit 3)", () => {
     const dir = mkdtempSync(join(tmpdir(), "tc-perfetto-"));
     try {

@@ -24,6 +24,11 @@ export interface FormatContext {
    * (not for text, which stays identical to Go's output).
    */
   drive(onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>, opts?: { salvage?: boolean }): Promise<DriveResult>;
+  /**
+   * The same, decoding on another thread (decode-parallel.ts): for a trace
+   * file only (null otherwise, then use drive()).
+   */
+  driveFile(onEvent: (ev: Event) => void | Promise<void>, opts?: { salvage?: boolean }): Promise<DriveResult> | null;
 }
 
 export interface Format {

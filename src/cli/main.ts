@@ -4,7 +4,6 @@ import { mkdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { drive, type DriveResult } from "../convert/drive.js";
 import { TraceError } from "../decode/errors.js";
-import type { TraceReader } from "../decode/reader.js";
 import type { FormatContext } from "./format.js";
 import { FORMATS, findFormat } from "./formats.js";
 import { resolveInput, type Input } from "./input.js";
@@ -13,6 +12,7 @@ import { Output } from "./output.js";
 import { helpText } from "./help.js";
 import { VERSION } from "./version.js";
 import { openInPerfetto, openTempPath, openUsageError } from "./open.js";
+import { driveFile, type ProgressInfo } from "./decode-parallel.js";
 
 export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;
@@ -148,7 +148,7 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
   const progress = process.stderr.isTTY === true && !opts.quiet;
   let started = Date.now();
   let progressShown = false;
-  const showProgress = (r: TraceReader) => {
+  const showProgress = (r: ProgressInfo) => {
     const secs = (Date.now() - started) / 1000;
     if (secs < 1) return;
     progressShown = true;
@@ -175,6 +175,12 @@ async function convertOne(arg: string, formatName: string, outPath: string | nul
       started = Date.now();
       const salvage = dopts?.salvage === true;
       return drive(input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
+    },
+    driveFile(onEvent, dopts) {
+      if (input.kind !== "file") return null;
+      started = Date.now();
+      const salvage = dopts?.salvage === true;
+      return driveFile(input.name, onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
     },
   };
   let res: DriveResult;
