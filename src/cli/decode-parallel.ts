@@ -12,8 +12,7 @@ import { Event } from "../decode/event.js";
 import { Generation } from "../decode/generation.js";
 import { TraceReader, type ReaderStats } from "../decode/reader.js";
 import { IdTable, StackTable } from "../decode/tables.js";
-import { Ev } from "../decode/spec.js";
-import { BATCH, COUNTS, FIELDS, READ, SLOTS, WRITTEN, type FromWorker, type GenData, type WorkerInput } from "./decode-protocol.js";
+import { BATCH, COUNTS, CTRL_WORDS, FIELDS, HAS_STRS, READ, SLOTS, WRITTEN, type FromWorker, type GenData, type WorkerInput } from "./decode-protocol.js";
 
 export interface ProgressInfo {
   bytesIn: number;
@@ -38,14 +37,14 @@ function rehydrate(d: GenData): Generation {
 
 /** Decodes the trace file in a worker thread and calls onEvent for each event, in order. */
 export async function driveFile(path: string, onEvent: (ev: Event) => void | Promise<void>, opts: ParallelOptions = {}): Promise<DriveResult> {
-  const ctrlBuf = new SharedArrayBuffer(4 * (COUNTS + SLOTS));
+  const ctrlBuf = new SharedArrayBuffer(4 * CTRL_WORDS);
   const ringBuf = new SharedArrayBuffer(8 * SLOTS * BATCH * FIELDS);
   const ctrl = new Int32Array(ctrlBuf);
   const ring = new Float64Array(ringBuf);
   const data: WorkerInput = { path, salvage: opts.salvage === true, redact: opts.redact === true, ctrl: ctrlBuf, ring: ringBuf };
   const worker = new Worker(new URL("./decode-worker.js", import.meta.url), { workerData: data });
   const gens: Generation[] = [];
-  const strsOf = new Map<number, (number | string)[]>();
+  const sides = new Map<number, Extract<FromWorker, { t: "side" }>>();
   let end: Extract<FromWorker, { t: "end" }> | null = null;
   let failure: Error | null = null;
   let exited = false;
@@ -62,8 +61,8 @@ export async function driveFile(path: string, onEvent: (ev: Event) => void | Pro
       case "gen":
         gens[m.id] = rehydrate(m.gen);
         break;
-      case "strs":
-        strsOf.set(m.seq, m.strs);
+      case "side":
+        sides.set(m.seq, m);
         break;
       case "progress":
         opts.progress?.({ bytesIn: m.bytes, stats: m.stats });
@@ -122,11 +121,16 @@ export async function driveFile(path: string, onEvent: (ev: Event) => void | Pro
       // The tables and strings a batch refers to come as messages sent before it: let them arrive.
       const lastGen = ring[base + (n - 1) * FIELDS + 11]!;
       while (lastGen >= 0 && gens[lastGen] === undefined && failure === null) await waitFor(-1);
-      if (!strsOf.has(read) && needsStrs(ring, base, n)) {
-        while (!strsOf.has(read) && failure === null) await waitFor(-1);
+      if (!sides.has(read) && Atomics.load(ctrl, HAS_STRS + slot) === 1) {
+        while (!sides.has(read) && failure === null) await waitFor(-1);
       }
-      const ss = strsOf.get(read);
-      strsOf.delete(read);
+      const side = sides.get(read);
+      sides.delete(read);
+      const ss = side?.strs;
+      if (side !== undefined && side.strings.length > 0) {
+        const table = gens[side.gen]!.strings;
+        for (let i = 0; i < side.strings.length; i += 2) table.insert(side.strings[i] as number, side.strings[i + 1] as string);
+      }
       let si = 0;
       for (let i = 0; i < n; i++) {
         const o = base + i * FIELDS;
@@ -161,9 +165,3 @@ export async function driveFile(path: string, onEvent: (ev: Event) => void | Pro
 
 /** Atomics.waitAsync (Node 16+; not in TypeScript's ES2022 library). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
-
-/** Whether a batch holds an event with a `str` (a task end). */
-function needsStrs(ring: Float64Array, base: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (ring[base + i * FIELDS] === Ev.UserTaskEnd) return true;
-  return false;
-}

@@ -9,16 +9,18 @@ import type { IdTable, StackTable } from "../decode/tables.js";
 export const BATCH = 1 << 13;
 export const SLOTS = 8;
 export const FIELDS = 12;
-/** The control words: batches written and read so far (Int32), and the events in each slot. */
+/** The control words: batches written and read so far (Int32), the events in each slot, and whether a slot's batch has a "side" message. */
 export const WRITTEN = 0;
 export const READ = 1;
 export const COUNTS = 2;
+export const HAS_STRS = COUNTS + SLOTS;
+export const CTRL_WORDS = HAS_STRS + SLOTS;
 
 export interface WorkerInput {
   path: string;
   salvage: boolean;
   redact: boolean;
-  /** Int32 control words (COUNTS + SLOTS of them). */
+  /** Int32 control words (CTRL_WORDS of them). */
   ctrl: SharedArrayBuffer;
   /** SLOTS * BATCH * FIELDS float64s. */
   ring: SharedArrayBuffer;
@@ -50,8 +52,13 @@ export interface TraceErrorData {
 
 export type FromWorker =
   | { t: "gen"; id: number; gen: GenData }
-  /** The `str` of the events of batch `seq` that have one (a task end's type): event index, string. */
-  | { t: "strs"; seq: number; strs: (number | string)[] }
+  /**
+   * What batch `seq` needs besides its numbers: the `str` of its events that
+   * have one (a task end's type, an old trace's log message: event index,
+   * string), and strings added to generation `gen`'s table since it was sent
+   * (an old trace's strings come as its events are converted: id, string).
+   */
+  | { t: "side"; seq: number; strs: (number | string)[]; gen: number; strings: (number | string)[] }
   | { t: "progress"; bytes: number; stats: ReaderStats }
   /** After the last batch is in the ring. */
   | { t: "end"; batches: number; error: TraceErrorData | null; completeGenerations: number; salvagedEvents: number; stats: ReaderStats | null; bytes: number }

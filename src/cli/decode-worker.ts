@@ -10,7 +10,7 @@ import { drive } from "../convert/drive.js";
 import type { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
 import { TraceError } from "../decode/errors.js";
-import { BATCH, COUNTS, FIELDS, READ, SLOTS, WRITTEN, type FromWorker, type WorkerInput } from "./decode-protocol.js";
+import { BATCH, COUNTS, FIELDS, HAS_STRS, READ, SLOTS, WRITTEN, type FromWorker, type WorkerInput } from "./decode-protocol.js";
 
 const port = parentPort!;
 const input = workerData as WorkerInput;
@@ -21,7 +21,7 @@ const ring = new Float64Array(input.ring);
 let written = 0;
 let nums = ring.subarray(0, BATCH * FIELDS);
 let n = 0;
-/** Event index and its `str` (a task end's type: the only events with one). */
+/** Event index and its `str` (a task end's type, an old trace's log message). */
 let strs: (number | string)[] = [];
 let lastGen: Generation | null = null;
 let genId = -1;
@@ -30,10 +30,37 @@ function post(m: FromWorker): void {
   port.postMessage(m);
 }
 
+/** The strings of the current generation sent so far: how many, and the largest id. */
+let sentStrings = 0;
+let sentMaxId = 0;
+
+/** Strings added to the current generation's table since it was sent (id, string). */
+function newStrings(): (number | string)[] {
+  const g = lastGen;
+  if (g === null || g.strings.size === sentStrings) return [];
+  const want = g.strings.size - sentStrings;
+  const out: (number | string)[] = [];
+  // Added strings take the next ids (an old trace's converter numbers them on): look there first.
+  for (let id = sentMaxId + 1; out.length < 2 * want && id <= sentMaxId + want; id++) {
+    const v = g.strings.get(id);
+    if (v !== undefined) out.push(id, v);
+  }
+  if (out.length < 2 * want) {
+    out.length = 0;
+    g.strings.forEach((id, v) => void out.push(id, v));
+  }
+  for (let i = 0; i < out.length; i += 2) sentMaxId = Math.max(sentMaxId, out[i] as number);
+  sentStrings = g.strings.size;
+  return out;
+}
+
 /** Publishes the batch being filled, and waits for a free slot for the next one. */
 function sendBatch(): void {
   if (n === 0) return;
-  if (strs.length > 0) post({ t: "strs", seq: written, strs });
+  const added = newStrings();
+  const side = strs.length > 0 || added.length > 0;
+  if (side) post({ t: "side", seq: written, strs, gen: genId, strings: added });
+  Atomics.store(ctrl, HAS_STRS + (written % SLOTS), side ? 1 : 0);
   Atomics.store(ctrl, COUNTS + (written % SLOTS), n);
   written++;
   Atomics.store(ctrl, WRITTEN, written);
@@ -53,10 +80,15 @@ function sendBatch(): void {
 function onEvent(ev: Event): Promise<void> | undefined {
   const g = ev.gen;
   if (g !== lastGen) {
+    if (n > 0) sendBatch(); // a batch's strings are those of one generation
     lastGen = g;
     if (g !== null) {
-      // The tables are complete before a generation's first event (the reader reads a generation whole).
+      // The tables are complete before a generation's first event (the reader reads a generation
+      // whole), but for an old trace's strings, sent with the batches that use them (newStrings).
       genId++;
+      sentStrings = g.strings.size;
+      sentMaxId = 0;
+      g.strings.forEach((id) => void (sentMaxId = Math.max(sentMaxId, id)));
       post({
         t: "gen",
         id: genId,
