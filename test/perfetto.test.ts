@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import protobuf from "protobufjs";
 import { TaskCollector } from "../src/convert/timeline.js";
+import { BROWSER_LIMIT, partPath, sizeWarning } from "../src/cli/formats/perfetto.js";
 import { ALL, decode, expectedCounts, fixtures, toJson, toProto, type Counts } from "./perfetto-expect.js";
 import { FIXTURES, ROOT, runCLI } from "./helpers.js";
 
@@ -460,6 +461,15 @@ describe("perfetto CLI", () => {
         assert.ok(file.stdout.length > 0 && file.stdout.equals(stdin.stdout), `${f} ${fmt}: outputs differ`);
       }
     }
+  });
+
+  test("outputs past what a browser tab holds get a warning suggesting --split or a window; parts too", () => {
+    assert.equal(sizeWarning([BROWSER_LIMIT - 1], null, "t.json"), null);
+    assert.match(sizeWarning([BROWSER_LIMIT + 1e6], null, "t.json") ?? "", /^t\.json is 601 MB: more than a browser tab can load.*--split 500MB.*--start\/--end/);
+    assert.equal(sizeWarning([3e8, 3e8, 1e8], 3e8, "t.json"), null);
+    assert.match(sizeWarning([3e8, 3.2e8], 3e8, "t.json") ?? "", /1 of the 2 parts passed --split 300 MB/);
+    assert.match(sizeWarning([9e8, 1e8], 1e9, "t.json") ?? "", /1 of the 2 parts are past 600 MB/);
+    assert.equal(partPath("/a/b/trace.pftrace", 12), "/a/b/trace-012.pftrace");
   });
 
   test("a truncated trace gives a partial but valid output (exit 3)", () => {

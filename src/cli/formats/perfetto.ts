@@ -53,6 +53,23 @@ export function partPath(path: string, i: number): string {
 
 const mb = (n: number): string => `${Math.round(n / 1e6).toLocaleString("en-US")} MB`;
 
+/** The warning for outputs (or --split parts) of these sizes, or null. */
+export function sizeWarning(sizes: number[], split: number | null, name: string, limit = BROWSER_LIMIT): string | null {
+  if (split !== null) {
+    const over = sizes.filter((n) => n > split);
+    if (over.length > 0) return `${over.length} of the ${sizes.length} parts passed --split ${mb(split)} (up to ${mb(Math.max(...over))}): the slices open across each cut take that room; use a larger --split`;
+    const big = sizes.filter((n) => n > limit);
+    if (big.length > 0) return `${big.length} of the ${sizes.length} parts are past ${mb(limit)}, more than a browser tab can load in ui.perfetto.dev: use a smaller --split (500MB)`;
+    return null;
+  }
+  const big = sizes.filter((n) => n > limit);
+  if (big.length === 0) return null;
+  return (
+    `${name} is ${mb(big[0]!)}: more than a browser tab can load in ui.perfetto.dev (about ${mb(limit)} of trace); ` +
+    `cut it into parts with --split 500MB, or keep a window (--start/--end), a goroutine (--goroutine) or a task (--task)`
+  );
+}
+
 async function run(ctx: FormatContext, mk: (out: BytesWriter) => TimelineSink): Promise<DriveResult> {
   const topts = await timelineOptions(ctx);
   const limit = ctx.opts.split;
@@ -87,16 +104,8 @@ async function run(ctx: FormatContext, mk: (out: BytesWriter) => TimelineSink): 
   await conv.finish();
   sizes.push(conv.sink.size());
   if (partOut !== null) await (partOut as Output).close();
-  const big = sizes.filter((n) => n > BROWSER_LIMIT);
-  if (limit !== null) {
-    if (big.length > 0) ctx.warn(`${big.length} of the ${sizes.length} parts passed --split ${mb(limit)} (up to ${mb(Math.max(...big))}): the slices open across each cut take that room; use a larger --split`);
-  } else if (big.length > 0) {
-    const name = ctx.outPath ?? "the output";
-    ctx.warn(
-      `${name} is ${mb(big[0]!)}: more than a browser tab can load in ui.perfetto.dev (about ${mb(BROWSER_LIMIT)} of trace); ` +
-        `cut it into parts with --split 500MB, or keep a window (--start/--end), a goroutine (--goroutine) or a task (--task)`,
-    );
-  }
+  const w = sizeWarning(sizes, limit, ctx.outPath ?? "the output");
+  if (w !== null) ctx.warn(w);
   return res;
 }
 
