@@ -2,7 +2,8 @@
 // side by side in one run, Go's reader and `go tool trace -pprof=sync` against
 // trace-convert's decoder and outputs: wall time, events/s, MB/s, peak RSS, and
 // ratios against Go. Then the same on a trace twice as long, to show memory
-// stays flat. Then a third, smaller trace (--viewer-size, 30 MB by default:
+// stays flat. Then both Perfetto outputs of the first trace loaded into
+// Perfetto's trace processor (bench/perfetto.ts). Then a third, smaller trace (--viewer-size, 30 MB by default:
 // go tool trace needs gigabytes per 10 MB) for the viewer table: time and
 // output size of our Perfetto JSON and protobuf against the JSON that
 // `go tool trace` serves its viewer at /jsontrace.
@@ -18,6 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FORMATS } from "../src/cli/formats.js";
 import { fetchGoJsonTrace } from "../test/viewer/harness.js";
+import { perfettoBench } from "./perfetto.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
@@ -182,6 +184,10 @@ for (const r of rows) {
   );
 }
 console.log(lines.join("\n"));
+
+// ---- both Perfetto outputs of the first trace in Perfetto's trace processor (bench/perfetto.ts) ----
+
+console.log(perfettoBench({ trace: t1, dir, cli: cliArgv, goReader: [goreader, t1], cwd: ROOT }));
 
 // ---- the viewer table: our Perfetto outputs against go tool trace's JSON ----
 

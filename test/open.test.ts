@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
@@ -125,6 +125,30 @@ describe("serveForPerfetto", () => {
     }
   });
 
+  test("serves each part of --split once, a link each; done when every part was fetched", async () => {
+    const a = fileWith(1000);
+    const b = fileWith(2000);
+    const s = await serveForPerfetto([a.path, b.path], { port: 0, timeoutMs: 20_000 });
+    try {
+      assert.equal(s.urls.length, 2);
+      assert.equal(new Set(s.fileURLs).size, 2);
+      for (let i = 0; i < 2; i++) assert.equal(s.urls[i], `${PERFETTO_ORIGIN}/#!/?url=${s.fileURLs[i]}`);
+      let settled = false;
+      void s.done.then(() => (settled = true));
+      const r1 = await get(s.fileURLs[0]!, { Origin: PERFETTO_ORIGIN });
+      assert.equal(r1.status, 200);
+      assert.ok(r1.body.equals(a.data));
+      assert.equal((await get(s.fileURLs[0]!, { Origin: PERFETTO_ORIGIN })).status, 410, "each part once");
+      await new Promise((res) => setTimeout(res, 50));
+      assert.equal(settled, false, "still serving the second part");
+      const r2 = await get(s.fileURLs[1]!, { Origin: PERFETTO_ORIGIN });
+      assert.ok(r2.body.equals(b.data));
+      assert.equal(await s.done, "fetched");
+    } finally {
+      s.close();
+    }
+  });
+
   test("gives up after the timeout, and close() stops it", async () => {
     const { path } = fileWith(10);
     const s = await serveForPerfetto(path, { port: 0, timeoutMs: 150 });
@@ -202,6 +226,41 @@ describe("--open on the command line", () => {
       assert.ok(r.body.equals(readFileSync(out)), "served the written file");
       assert.equal(await exited, 0, stderr);
       assert.match(stderr, /fetched/);
+    } finally {
+      clearTimeout(timer);
+      child.kill();
+    }
+  });
+
+  test("--split --open prints a link per part, serves each once, then exits", { skip: perfetto ? false : "the perfetto format is not registered" }, async () => {
+    const gc = join(FIXTURES, "traces", "go1.26", "gc.trace");
+    const out = join(tmp, "parts.pftrace");
+    const child = spawn(process.execPath, [CLI, gc, "--to", "perfetto-proto", "--split", "1MB", "-o", out, "--open"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+    const timer = setTimeout(() => child.kill(), 30_000);
+    try {
+      // The links come first, then the note that says it is serving.
+      const links = await new Promise<string[]>((resolve, reject) => {
+        child.stderr.on("data", (c: Buffer) => {
+          stderr += c.toString();
+          if (/serving/.test(stderr)) setTimeout(() => resolve(stdout.trim().split("\n")), 300);
+        });
+        void exited.then((code) => reject(new Error(`exited ${code} before printing links: ${stderr}`)));
+      });
+      const parts = readdirSync(tmp).filter((f) => /^parts-\d{3}\.pftrace$/.test(f)).sort();
+      assert.ok(parts.length >= 2, `${parts.length} parts`);
+      assert.equal(links.length, parts.length, stdout);
+      for (let i = 0; i < links.length; i++) {
+        const m = /^https:\/\/ui\.perfetto\.dev\/#!\/\?url=(http:\/\/127\.0\.0\.1:\d+\/\S+)$/.exec(links[i]!);
+        assert.ok(m !== null, links[i]);
+        const r = await get(m[1]!, { Origin: PERFETTO_ORIGIN });
+        assert.equal(r.status, 200);
+        assert.ok(r.body.equals(readFileSync(join(tmp, parts[i]!))), `link ${i + 1} serves ${parts[i]}`);
+      }
+      assert.equal(await exited, 0, stderr);
     } finally {
       clearTimeout(timer);
       child.kill();

@@ -1,95 +1,22 @@
-// --to perfetto (trace-event JSON) and --to perfetto-proto (Perfetto protobuf):
-// on every fixture, the output parses and holds one slice per goroutine
-// execution interval, task and region, and one instant per log, as counted
-// from the decoder's events (the same events `go tool trace -d=parsed`
-// prints); slices nest per track, flows are paired, interned IDs are defined.
+// --to perfetto (trace-event JSON) and --to perfetto-proto (Perfetto protobuf),
+// decoded by us: on every fixture, the output parses and holds one run slice
+// per stay of a goroutine on a P, one state slice per blocked or syscall
+// interval, one slice per task and region, one instant per log and CPU sample,
+// and one arrow per unblock/creation whose goroutine then runs, as counted from
+// the decoder's events (perfetto-expect.ts); slices nest per track, flows are
+// paired, interned IDs are defined, timestamps never go backwards on a track.
+// perfetto-tp.test.ts checks the same in Perfetto's own trace processor.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import protobuf from "protobufjs";
-import { TimelineConverter, TaskCollector, type TimelineOptions } from "../src/convert/timeline.js";
-import { TraceError } from "../src/decode/errors.js";
-import { TraceReader } from "../src/decode/reader.js";
-import { GoState, Kind, ResourceKind } from "../src/decode/spec.js";
-import { PerfettoProtoSink } from "../src/sinks/perfetto-proto.js";
-import { TraceJsonSink } from "../src/sinks/trace-json.js";
-import { FIXTURES, loadManifest, ROOT, runCLI, type ManifestEntry } from "./helpers.js";
-
-interface Counts {
-  running: number;
-  tasks: number;
-  regions: number;
-  logs: number;
-}
-
-const ALL: TimelineOptions = { start: null, end: null, goroutine: null, tasks: null, goroutines: null, annotationsOnly: false };
-
-/** Decodes a trace; calls fn per event. Returns the error that stopped it, if any. */
-function decode(bytes: Uint8Array, fn: (ev: import("../src/decode/event.js").Event) => void): TraceError | null {
-  const r = new TraceReader();
-  try {
-    r.push(bytes);
-    r.end();
-    for (let ev = r.next(); ev !== null; ev = r.next()) fn(ev);
-  } catch (e) {
-    if (e instanceof TraceError) return e;
-    throw e;
-  }
-  return null;
-}
-
-/** What go tool trace -d=parsed shows, counted from the decoder's events. */
-function expectedCounts(bytes: Uint8Array): { counts: Counts; error: TraceError | null } {
-  const c: Counts = { running: 0, tasks: 0, regions: 0, logs: 0 };
-  const tasks = new Set<number>();
-  const regionDepth = new Map<number, number>();
-  const error = decode(bytes, (ev) => {
-    switch (ev.kind) {
-      case Kind.StateTransition:
-        if (ev.transitionResourceKind() === ResourceKind.Goroutine && ev.transitionTo() === GoState.Running && ev.transitionFrom() !== GoState.Running) c.running++;
-        break;
-      case Kind.TaskBegin:
-      case Kind.TaskEnd:
-        tasks.add(ev.taskID());
-        break;
-      case Kind.RegionBegin:
-        c.regions++;
-        regionDepth.set(ev.g, (regionDepth.get(ev.g) ?? 0) + 1);
-        break;
-      case Kind.RegionEnd: {
-        const d = regionDepth.get(ev.g) ?? 0;
-        if (d === 0) c.regions++; // began before the trace
-        else regionDepth.set(ev.g, d - 1);
-        break;
-      }
-      case Kind.Log:
-        c.logs++;
-        break;
-    }
-  });
-  c.tasks = tasks.size;
-  return { counts: c, error };
-}
-
-async function toJson(bytes: Uint8Array, opts: TimelineOptions = ALL): Promise<string> {
-  const parts: Uint8Array[] = [];
-  const conv = new TimelineConverter(new TraceJsonSink({ write: (b) => void parts.push(b.slice()) }), opts);
-  decode(bytes, (ev) => void conv.onEvent(ev));
-  await conv.finish();
-  return Buffer.concat(parts).toString("utf8");
-}
-
-async function toProto(bytes: Uint8Array, opts: TimelineOptions = ALL, internMax?: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  // The sink reuses a buffer once the promise of its write resolves: keep copies.
-  const conv = new TimelineConverter(new PerfettoProtoSink({ write: (b) => void parts.push(b.slice()) }, internMax), opts);
-  decode(bytes, (ev) => void conv.onEvent(ev));
-  await conv.finish();
-  return Buffer.concat(parts);
-}
+import { TaskCollector } from "../src/convert/timeline.js";
+import { BROWSER_LIMIT, partPath, sizeWarning } from "../src/cli/formats/perfetto.js";
+import { ALL, decode, expectedCounts, fixtures, toJson, toProto, type Counts } from "./perfetto-expect.js";
+import { FIXTURES, ROOT, runCLI } from "./helpers.js";
 
 interface JsonEvent {
   ph: string;
@@ -100,72 +27,73 @@ interface JsonEvent {
   ts: number;
   dur?: number;
   id?: number;
+  sf?: number;
+  esf?: number;
+  bind_id?: number;
+  flow_in?: boolean;
+  flow_out?: boolean;
   args?: Record<string, unknown>;
 }
 
+const zero = (): Counts => ({ runs: 0, states: 0, tasks: 0, regions: 0, logs: 0, samples: 0, flows: 0 });
+const GO_LABEL = /^G\d+( |$)/;
+const STATE = /^(blocked(: .*)?|syscall)$/;
+
 /** Counts and checks a trace-event JSON document. */
-function checkJson(text: string, where: string): Counts {
-  const doc = JSON.parse(text) as { traceEvents: JsonEvent[]; displayTimeUnit: string };
+export function checkJson(text: string, where: string): Counts & { lanes: Map<number, string> } {
+  const doc = JSON.parse(text) as { traceEvents: JsonEvent[]; displayTimeUnit: string; stackFrames?: Record<string, { name: string; parent?: string }> };
   assert.equal(doc.displayTimeUnit, "ns");
-  const c: Counts = { running: 0, tasks: 0, regions: 0, logs: 0 };
-  const depth = new Map<string, number>();
-  const named = new Set<string>();
-  const flowsOut = new Set<number>();
-  const asyncOpen = new Map<string, string[]>();
-  const slice = (e: JsonEvent) => {
-    if (e.cat === "state" && e.name === "running") c.running++;
-    else if (e.cat === "task") c.tasks++;
-    else if (e.cat === "region") c.regions++;
-  };
+  const c = zero();
+  const threads = new Set<string>();
+  const processes = new Map<number, string>();
+  const flowsOut = new Set<string>();
+  const frames = doc.stackFrames ?? {};
+  for (const [id, f] of Object.entries(frames)) if (f.parent !== undefined) assert.ok(frames[f.parent] !== undefined, `${where}: stack frame ${id} with an undefined parent`);
+  /** X events per thread, to check nesting. */
+  const xs = new Map<string, JsonEvent[]>();
+  /** Flows bound to slices (v2): producers and consumers by id. */
+  const bindOut = new Map<number, number>();
+  const bindIn = new Map<number, number>();
   for (const e of doc.traceEvents) {
     assert.equal(typeof e.ts, "number", `${where}: event without ts: ${JSON.stringify(e)}`);
     const key = `${e.pid}/${e.tid}`;
+    if (e.sf !== undefined) assert.ok(frames[String(e.sf)] !== undefined, `${where}: sf ${e.sf} not in stackFrames`);
+    if (e.esf !== undefined) assert.ok(frames[String(e.esf)] !== undefined, `${where}: esf ${e.esf} not in stackFrames`);
     switch (e.ph) {
       case "M":
-        if (e.name === "thread_name") named.add(key);
+        if (e.name === "thread_name") threads.add(key);
+        if (e.name === "process_name") processes.set(e.pid, String(e.args!["name"]));
         break;
-      case "B":
-        assert.ok(named.has(key), `${where}: slice on an unnamed track ${key}`);
-        depth.set(key, (depth.get(key) ?? 0) + 1);
-        slice(e);
-        break;
-      case "E": {
-        const d = depth.get(key) ?? 0;
-        assert.ok(d > 0, `${where}: E without B on ${key} at ${e.ts}`);
-        depth.set(key, d - 1);
-        break;
-      }
-      case "X":
+      case "X": {
+        assert.ok(threads.has(key), `${where}: slice on an unnamed thread ${key}`);
         assert.ok((e.dur ?? -1) >= 0, `${where}: X with a negative duration`);
-        slice(e);
+        let l = xs.get(key);
+        if (l === undefined) xs.set(key, (l = []));
+        l.push(e);
+        if (e.bind_id !== undefined) {
+          assert.ok(e.flow_in === true || e.flow_out === true, `${where}: bind_id without a direction`);
+          assert.ok(!(e.flow_in === true && e.flow_out === true), `${where}: a slice both ends a flow and starts one`);
+          (e.flow_out === true ? bindOut : bindIn).set(e.bind_id, e.ts);
+        }
+        const name = e.name ?? "";
+        const proc = processes.get(e.pid);
+        if (proc === "Threads") break;
+        if (proc === "Procs" && GO_LABEL.test(name)) c.runs++;
+        else if (STATE.test(name) && e.cat === undefined) c.states++;
+        else if (e.cat === "task") c.tasks++;
+        else if (e.cat === "region") c.regions++;
         break;
+      }
       case "i":
-        assert.notEqual(e.cat, "log", `${where}: a log as a thread instant (logs are async instants)`);
-        break;
-      case "b": {
-        assert.ok(named.has(key), `${where}: async slice on an unnamed track ${key}`);
-        assert.ok(e.id !== undefined && e.cat !== undefined, `${where}: async begin without id/cat`);
-        const k = `${e.cat}/${e.id}`;
-        let st = asyncOpen.get(k);
-        if (st === undefined) asyncOpen.set(k, (st = []));
-        st.push(e.name ?? "");
-        slice(e);
-        break;
-      }
-      case "e": {
-        const st = asyncOpen.get(`${e.cat}/${e.id}`) ?? [];
-        assert.equal(st.pop(), e.name, `${where}: async end ${e.name} does not close the innermost open ${e.cat}/${e.id}`);
-        break;
-      }
-      case "n":
-        assert.ok(e.id !== undefined, `${where}: async instant without id`);
         if (e.cat === "log") c.logs++;
+        if (e.cat === "cpu") c.samples++;
         break;
       case "s":
-        flowsOut.add(e.id!);
+        flowsOut.add(`${e.name}/${e.id}`);
+        c.flows++;
         break;
       case "f":
-        assert.ok(flowsOut.has(e.id!), `${where}: flow end ${e.id} before its start`);
+        assert.ok(flowsOut.has(`${e.name}/${e.id}`), `${where}: flow end ${e.id} before its start`);
         break;
       case "C":
         assert.ok(e.args !== undefined && Object.keys(e.args).length > 0);
@@ -174,9 +102,29 @@ function checkJson(text: string, where: string): Counts {
         assert.fail(`${where}: unexpected ph ${e.ph}`);
     }
   }
-  for (const [k, d] of depth) assert.equal(d, 0, `${where}: ${d} slices left open on ${k}`);
-  for (const [k, st] of asyncOpen) assert.equal(st.length, 0, `${where}: ${st.length} async slices left open on ${k}`);
-  return c;
+  for (const [id, ts] of bindIn) {
+    const from = bindOut.get(id);
+    assert.ok(from !== undefined && from <= ts, `${where}: flow ${id} ends at ${ts} without a start before it`);
+    c.flows++;
+  }
+  // Slices of a thread nest: each begins after the one before it ends, or ends inside it.
+  const lanes = new Map<number, string>();
+  for (const [key, l] of xs) {
+    l.sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+    const open: JsonEvent[] = [];
+    for (const e of l) {
+      while (open.length > 0 && open[open.length - 1]!.ts + open[open.length - 1]!.dur! <= e.ts + 1e-9) open.pop();
+      const top = open[open.length - 1];
+      if (top !== undefined) assert.ok(e.ts + e.dur! <= top.ts + top.dur! + 1e-6, `${where}: ${e.name} at ${e.ts} overlaps ${top.name} on ${key}`);
+      if (GO_LABEL.test(e.name ?? "") && processes.get(e.pid) !== "Procs" && processes.get(e.pid) !== "Threads") {
+        assert.equal(open.length, 0, `${where}: goroutine lifetime ${e.name} nested in ${top?.name} on ${key}`);
+        lanes.set(Number(/^G(\d+)/.exec(e.name!)![1]), processes.get(e.pid) ?? "");
+      }
+      if (STATE.test(e.name ?? "") && e.cat === undefined && processes.get(e.pid) !== "Threads") assert.ok(open.length > 0, `${where}: state ${e.name} outside a goroutine's lifetime on ${key}`);
+      open.push(e);
+    }
+  }
+  return { ...c, lanes };
 }
 
 let root: protobuf.Root | null = null;
@@ -187,17 +135,21 @@ function traceType(): protobuf.Type {
 
 interface PbPacket {
   timestamp?: number | { toNumber(): number };
+  timestampClockId?: number;
   trustedPacketSequenceId?: number;
   sequenceFlags?: number;
-  trackDescriptor?: { uuid: unknown; name?: string; parentUuid?: unknown; process?: unknown; counter?: unknown };
+  tracePacketDefaults?: { timestampClockId?: number };
+  clockSnapshot?: { clocks?: { clockId?: number; isIncremental?: boolean }[] };
+  serviceEvent?: unknown;
+  trackDescriptor?: { uuid: unknown; name?: string; parentUuid?: unknown; process?: { pid?: number; processName?: string }; counter?: unknown };
   trackEvent?: {
     type?: number;
     trackUuid?: unknown;
     nameIid?: unknown;
     categoryIids?: unknown[];
     callstackIid?: unknown;
-    flowIds?: unknown[];
-    terminatingFlowIds?: unknown[];
+    flowIdsOld?: unknown[];
+    terminatingFlowIdsOld?: unknown[];
     debugAnnotations?: { nameIid?: unknown }[];
   };
   internedData?: {
@@ -213,10 +165,13 @@ interface PbPacket {
 
 const num = (v: unknown): number => (typeof v === "number" ? v : v === undefined || v === null ? 0 : Number(String(v)));
 
-/** Decodes our protobuf with the proto/ schema, checks interning and nesting, and counts. */
-function checkProto(bytes: Uint8Array, where: string): Counts & { callstacks: number } {
-  const msg = traceType().decode(bytes) as unknown as { packet: PbPacket[] };
-  const c = { running: 0, tasks: 0, regions: 0, logs: 0, callstacks: 0 };
+export function decodeProto(bytes: Uint8Array): PbPacket[] {
+  return (traceType().decode(bytes) as unknown as { packet: PbPacket[] }).packet;
+}
+
+/** Decodes our protobuf with the proto/ schema, checks interning, clocks and nesting, and counts. */
+export function checkProto(bytes: Uint8Array, where: string): Counts & { callstacks: number; resets: number } {
+  const c = { ...zero(), callstacks: 0, resets: 0 };
   let names = new Map<number, string>();
   let cats = new Map<number, string>();
   let anames = new Set<number>();
@@ -225,14 +180,37 @@ function checkProto(bytes: Uint8Array, where: string): Counts & { callstacks: nu
   let frames = new Set<number>();
   let stacks = new Set<number>();
   let valid = false;
-  const tracks = new Set<number>();
-  const depth = new Map<number, number>();
-  const flows = new Set<number>();
-  for (const p of msg.packet) {
+  let incremental = false;
+  let clock = 0;
+  const tracks = new Map<number, { name: string; parent: number; group: string }>();
+  const groups = new Map<number, string>();
+  const open = new Map<number, number[]>();
+  const flowSeen = new Map<number, number>();
+  for (const p of decodeProto(bytes)) {
+    if (p.clockSnapshot != null) {
+      for (const k of p.clockSnapshot.clocks ?? []) if (k.clockId === 64) assert.ok(k.isIncremental, `${where}: clock 64 is not incremental`);
+      continue;
+    }
+    if (p.serviceEvent != null) continue;
+    if (p.trackDescriptor != null) {
+      const d = p.trackDescriptor;
+      const uuid = num(d.uuid);
+      if (d.process != null) {
+        groups.set(uuid, d.process.processName ?? "");
+        continue;
+      }
+      const parent = num(d.parentUuid);
+      assert.ok(tracks.has(parent) || groups.has(parent), `${where}: track ${d.name} before its parent`);
+      const prev = tracks.get(uuid);
+      if (prev !== undefined) assert.equal(prev.parent, parent, `${where}: track ${uuid} moved`);
+      tracks.set(uuid, { name: d.name ?? "", parent, group: groups.get(parent) ?? tracks.get(parent)?.group ?? "" });
+      continue;
+    }
     assert.equal(p.trustedPacketSequenceId, 1, `${where}: packet without sequence id`);
     const flags = p.sequenceFlags ?? 0;
     if (flags & 1) {
       valid = true;
+      c.resets++;
       names = new Map();
       cats = new Map();
       anames = new Set();
@@ -240,6 +218,17 @@ function checkProto(bytes: Uint8Array, where: string): Counts & { callstacks: nu
       paths = new Set();
       frames = new Set();
       stacks = new Set();
+      incremental = p.tracePacketDefaults?.timestampClockId === 64;
+      assert.ok(incremental, `${where}: a cleared packet without the incremental clock in its defaults`);
+    }
+    // The packet's time: a delta on the incremental clock, or absolute BOOTTIME (written late).
+    const raw = num(p.timestamp);
+    let ts: number;
+    if (p.timestampClockId === 6) ts = raw;
+    else {
+      assert.ok(incremental, `${where}: a delta before the incremental clock is set`);
+      clock += raw;
+      ts = clock;
     }
     const id = p.internedData;
     if (id != null) {
@@ -258,17 +247,12 @@ function checkProto(bytes: Uint8Array, where: string): Counts & { callstacks: nu
         stacks.add(num(x.iid));
       }
     }
-    if (p.trackDescriptor != null) {
-      tracks.add(num(p.trackDescriptor.uuid));
-      const parent = num(p.trackDescriptor.parentUuid);
-      if (parent !== 0) assert.ok(tracks.has(parent), `${where}: track before its parent`);
-      continue;
-    }
     const te = p.trackEvent;
     if (te == null) continue;
-    assert.ok(valid && (flags & 2) !== 0, `${where}: track event without valid incremental state`);
+    assert.ok(valid, `${where}: track event before the incremental state is valid`);
     const track = num(te.trackUuid);
-    assert.ok(tracks.has(track), `${where}: event on an undeclared track ${track}`);
+    const tr = tracks.get(track);
+    assert.ok(tr !== undefined, `${where}: event on an undeclared track ${track}`);
     const nameIid = num(te.nameIid);
     if (nameIid !== 0) assert.ok(names.has(nameIid), `${where}: undefined name iid ${nameIid}`);
     const cat = te.categoryIids !== undefined && te.categoryIids.length > 0 ? cats.get(num(te.categoryIids[0])) : undefined;
@@ -279,24 +263,30 @@ function checkProto(bytes: Uint8Array, where: string): Counts & { callstacks: nu
       assert.ok(stacks.has(cs), `${where}: undefined callstack ${cs}`);
       c.callstacks++;
     }
-    for (const f of te.flowIds ?? []) flows.add(num(f));
-    for (const f of te.terminatingFlowIds ?? []) assert.ok(flows.has(num(f)), `${where}: flow terminated before it started`);
-    const name = names.get(nameIid);
+    for (const f of [...(te.flowIdsOld ?? []), ...(te.terminatingFlowIdsOld ?? [])]) flowSeen.set(num(f), (flowSeen.get(num(f)) ?? 0) + 1);
+    const name = names.get(nameIid) ?? "";
+    let st = open.get(track);
+    if (st === undefined) open.set(track, (st = []));
     switch (te.type ?? 0) {
       case 1:
-        depth.set(track, (depth.get(track) ?? 0) + 1);
-        if (cat === "state" && name === "running") c.running++;
-        else if (cat === "task") c.tasks++;
+        st.push(ts);
+        if (tr.group === "Threads") break;
+        if (tr.group === "Procs" && GO_LABEL.test(name)) c.runs++;
+        else if (STATE.test(name) && cat === undefined) {
+          c.states++;
+          assert.ok(st.length > 1, `${where}: state ${name} outside a goroutine's lifetime`);
+        } else if (cat === "task") c.tasks++;
         else if (cat === "region") c.regions++;
+        if (GO_LABEL.test(name) && tr.group !== "Procs" && tr.group !== "Threads") assert.equal(st.length, 1, `${where}: lifetime ${name} nested`);
         break;
       case 2: {
-        const d = depth.get(track) ?? 0;
-        assert.ok(d > 0, `${where}: slice end without begin on ${track}`);
-        depth.set(track, d - 1);
+        assert.ok(st.length > 0, `${where}: slice end without begin on ${tr.name}`);
+        assert.ok(ts >= st.pop()!, `${where}: slice on ${tr.name} ends before it begins`);
         break;
       }
       case 3:
         if (cat === "log") c.logs++;
+        if (cat === "cpu") c.samples++;
         break;
       case 4:
         break;
@@ -304,107 +294,95 @@ function checkProto(bytes: Uint8Array, where: string): Counts & { callstacks: nu
         assert.fail(`${where}: track event of type ${te.type}`);
     }
   }
-  for (const [k, d] of depth) assert.equal(d, 0, `${where}: ${d} slices left open on ${k}`);
+  for (const [k, st] of open) assert.equal(st.length, 0, `${where}: ${st.length} slices left open on ${tracks.get(k)?.name}`);
+  for (const n of flowSeen.values()) if (n >= 2) c.flows++;
   return c;
 }
 
-const OLD = ["go 1.11 trace", "go 1.19 trace", "go 1.21 trace"];
+const counts = (x: Counts): Counts => ({ runs: x.runs, states: x.states, tasks: x.tasks, regions: x.regions, logs: x.logs, samples: x.samples, flows: x.flows });
 
-function oldNotSupported(bytes: Uint8Array): string | null {
-  const r = new TraceReader();
-  try {
-    r.push(bytes.subarray(0, Math.min(bytes.length, 1 << 16)));
-    r.next();
-  } catch (e) {
-    if (e instanceof TraceError && /not supported/.test(e.message)) return e.message;
-  }
-  return null;
-}
-
-describe("perfetto outputs hold every execution interval, task, region and log", () => {
-  const manifest = loadManifest();
-  for (const e of manifest) {
-    test(`${e.dir}/${e.name}`, async (t) => {
-      const bytes = readFileSync(join(FIXTURES, e.trace));
-      if (OLD.includes(e.header)) {
-        const why = oldNotSupported(bytes);
-        if (why !== null) {
-          t.skip(`old trace format not decoded yet: ${why}`);
-          return;
-        }
-      }
-      const { counts, error } = expectedCounts(bytes);
-      const where = `${e.dir}/${e.name}`;
-      const json = checkJson(await toJson(bytes), where);
-      assert.deepEqual(json, counts, `${where}: JSON counts (error: ${error?.message ?? "none"})`);
+describe("perfetto outputs hold every run, state, task, region, log, sample and arrow", () => {
+  for (const { where, bytes, e } of fixtures()) {
+    test(where, async () => {
+      const { counts: want, error } = expectedCounts(bytes);
+      const json = checkJson((await toJson(bytes)).toString("utf8"), where);
+      assert.deepEqual(counts(json), want, `${where}: JSON counts (error: ${error?.message ?? "none"})`);
       const pb = checkProto(await toProto(bytes), where);
-      assert.deepEqual({ running: pb.running, tasks: pb.tasks, regions: pb.regions, logs: pb.logs }, counts, `${where}: protobuf counts`);
-      if (e.dir !== "damaged" && counts.running > 0) assert.ok(pb.callstacks > 0, `${where}: no callstacks in the protobuf`);
+      assert.deepEqual(counts(pb), want, `${where}: protobuf counts`);
+      if (e.dir !== "damaged" && want.states > 0) assert.ok(pb.callstacks > 0, `${where}: no callstacks in the protobuf`);
     });
   }
 });
 
 describe("perfetto options", () => {
-  const fixture = (dir: string, name: string): ManifestEntry => loadManifest().find((x) => x.dir === dir && x.name === name)!;
-  const ann = readFileSync(join(FIXTURES, fixture("go1.26", "annotations").trace));
+  const fixture = (name: string): Uint8Array => readFileSync(join(FIXTURES, "traces", "go1.26", `${name}.trace`));
+  const ann = fixture("annotations");
 
   test("protobuf: interned state cleared when it grows past its bound, still consistent", async () => {
-    const bytes = readFileSync(join(FIXTURES, fixture("go1.26", "many").trace));
-    const { counts } = expectedCounts(bytes);
-    const small = await toProto(bytes, ALL, 8);
-    const resets = (traceType().decode(small) as unknown as { packet: PbPacket[] }).packet.filter((p) => ((p.sequenceFlags ?? 0) & 1) !== 0).length;
-    const gens = (traceType().decode(await toProto(bytes)) as unknown as { packet: PbPacket[] }).packet.filter((p) => ((p.sequenceFlags ?? 0) & 1) !== 0).length;
-    assert.ok(resets > gens * 4, `interned state cleared ${resets} times with a bound of 8 (${gens} times unbounded)`);
-    const pb = checkProto(small, "many, internMax 8");
-    assert.deepEqual({ running: pb.running, tasks: pb.tasks, regions: pb.regions, logs: pb.logs }, counts);
+    const bytes = fixture("many");
+    const { counts: want } = expectedCounts(bytes);
+    const small = checkProto(await toProto(bytes, ALL, 8), "many, internMax 8");
+    const normal = checkProto(await toProto(bytes), "many");
+    assert.ok(small.resets > normal.resets * 4, `interned state cleared ${small.resets} times with a bound of 8 (${normal.resets} times unbounded)`);
+    assert.deepEqual(counts(small), want);
+  });
+
+  test("protobuf: timestamps are deltas on an incremental clock, with sorting windows", async () => {
+    const pk = decodeProto(await toProto(fixture("gc")));
+    const deltas = pk.filter((p) => p.trackEvent != null && p.timestampClockId !== 6).length;
+    assert.ok(deltas > 1000, `${deltas} packets on the incremental clock`);
+    assert.ok(pk.some((p) => p.serviceEvent != null), "sorting windows (flush events) are written");
   });
 
   test("--annotations-only keeps tasks, regions and logs only", async () => {
-    const { counts } = expectedCounts(ann);
-    const text = await toJson(ann, { ...ALL, annotationsOnly: true });
-    const c = checkJson(text, "annotations-only");
-    assert.deepEqual(c, { ...counts, running: 0 });
-    const doc = JSON.parse(text) as { traceEvents: JsonEvent[] };
-    const pids = new Set(doc.traceEvents.filter((x) => x.ph !== "M").map((x) => x.pid));
-    assert.deepEqual([...pids], [3], "only the Tasks group");
+    const { counts: want } = expectedCounts(ann);
+    const c = checkJson((await toJson(ann, { ...ALL, annotationsOnly: true })).toString("utf8"), "annotations-only");
+    assert.deepEqual(counts(c), { ...want, runs: 0, states: 0, samples: 0, flows: 0 });
   });
 
   test("--task keeps that task, its subtasks and their goroutines", async () => {
     const col = new TaskCollector("subtask-2");
     decode(ann, (ev) => col.onEvent(ev));
     assert.ok(col.tasks.size >= 1);
-    const text = await toJson(ann, { ...ALL, tasks: col.tasks, goroutines: col.goroutines });
+    const text = (await toJson(ann, { ...ALL, tasks: col.tasks, goroutines: col.goroutines })).toString("utf8");
     const c = checkJson(text, "task");
     assert.ok(c.tasks >= 1 && c.tasks === col.tasks.size, `tasks: ${c.tasks}`);
+    for (const g of c.lanes.keys()) assert.ok(col.goroutines.has(g), `goroutine ${g} kept`);
     const doc = JSON.parse(text) as { traceEvents: JsonEvent[] };
-    for (const x of doc.traceEvents) {
-      if (x.cat === "task" && x.ph === "b") assert.ok(col.tasks.has(Number(x.args!.id)));
-      if (x.cat === "state") assert.ok(col.goroutines.has(x.tid / 2), `goroutine track ${x.tid / 2} kept`);
-    }
+    for (const x of doc.traceEvents) if (x.cat === "task" && x.ph === "X") assert.ok(col.tasks.has(Number(x.args!["id"])));
   });
 
-  test("--goroutine keeps one goroutine's tracks", async () => {
-    const text = await toJson(ann, { ...ALL, goroutine: 1 });
+  test("--goroutine keeps one goroutine's lane and runs", async () => {
+    const text = (await toJson(ann, { ...ALL, goroutine: 1 })).toString("utf8");
     const c = checkJson(text, "goroutine");
-    assert.ok(c.running > 0);
+    assert.ok(c.runs > 0);
+    assert.deepEqual([...c.lanes.keys()], [1]);
     const doc = JSON.parse(text) as { traceEvents: JsonEvent[] };
-    for (const x of doc.traceEvents) if (x.pid === 4 && x.ph !== "M") assert.equal(x.tid >> 1, 1);
+    for (const x of doc.traceEvents) if (x.ph === "X" && GO_LABEL.test(x.name ?? "")) assert.match(x.name!, /^G1 /);
+  });
+
+  test("--runnable adds runnable intervals; --threads a track per M", async () => {
+    const plain = (await toJson(ann)).toString("utf8");
+    const more = (await toJson(ann, { ...ALL, runnable: true, threads: true })).toString("utf8");
+    checkJson(more, "runnable+threads");
+    assert.ok(!plain.includes('"name":"runnable"') && more.includes('"name":"runnable"'));
+    assert.ok(!plain.includes('"name":"Thread ') && more.includes('"name":"Thread '));
   });
 
   test("--start/--end clip every slice to the window", async () => {
-    const full = JSON.parse(await toJson(ann)) as { traceEvents: JsonEvent[] };
+    const full = JSON.parse((await toJson(ann)).toString("utf8")) as { traceEvents: JsonEvent[] };
     const tss = full.traceEvents.filter((x) => x.ph !== "M").map((x) => x.ts);
     const last = Math.max(...tss);
     const w0 = Math.round((last * 1000) / 3);
     const w1 = Math.round((last * 2000) / 3);
-    const text = await toJson(ann, { ...ALL, start: w0, end: w1 });
+    const text = (await toJson(ann, { ...ALL, start: w0, end: w1 })).toString("utf8");
     checkJson(text, "window");
     const doc = JSON.parse(text) as { traceEvents: JsonEvent[] };
     let n = 0;
     for (const x of doc.traceEvents) {
       if (x.ph === "M") continue;
       n++;
-      assert.ok(x.ts >= w0 / 1000 && x.ts <= w1 / 1000, `event at ${x.ts} outside [${w0 / 1000}, ${w1 / 1000}]`);
+      assert.ok(x.ts >= w0 / 1000 && x.ts + (x.dur ?? 0) <= w1 / 1000 + 1e-6, `event at ${x.ts} outside [${w0 / 1000}, ${w1 / 1000}]`);
     }
     assert.ok(n > 0);
   });
@@ -421,7 +399,7 @@ describe("perfetto CLI", () => {
       const p = runCLI([trace, "--to", "perfetto-proto", "-o", join(dir, "a.pftrace")]);
       assert.equal(p.status, 0, p.stderr.toString());
       const c = checkProto(readFileSync(join(dir, "a.pftrace")), "cli proto");
-      assert.ok(c.running > 0);
+      assert.ok(c.runs > 0);
       assert.ok(statSync(join(dir, "a.pftrace")).size < statSync(join(dir, "a.json")).size);
       const t = runCLI([trace, "--to", "perfetto", "--task", "root", "-o", join(dir, "t.json")]);
       assert.equal(t.status, 0, t.stderr.toString());
@@ -432,6 +410,66 @@ describe("perfetto CLI", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("--split writes numbered parts of at most SIZE, each complete; usage errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tc-perfetto-"));
+    try {
+      const trace = join(FIXTURES, "traces", "go1.26", "gc.trace");
+      const bytes = readFileSync(trace);
+      const { counts: want } = expectedCounts(bytes);
+      for (const [fmt, ext, size] of [
+        ["perfetto-proto", ".pftrace", 1_000_000],
+        ["perfetto", ".json", 1_000_000],
+      ] as const) {
+        const r = runCLI([trace, "--to", fmt, "--split", `${size}`, "-o", join(dir, `g${ext}`)]);
+        assert.equal(r.status, 0, r.stderr.toString());
+        const parts = readdirSync(dir).filter((f) => f.startsWith("g-") && f.endsWith(ext)).sort();
+        assert.ok(parts.length >= 2, `${fmt}: ${parts.length} parts`);
+        assert.deepEqual(parts, parts.map((_, i) => `g-${String(i + 1).padStart(3, "0")}${ext}`));
+        let runs = 0;
+        for (const f of parts) {
+          const b = readFileSync(join(dir, f));
+          assert.ok(b.length <= size, `${f}: ${b.length} bytes`);
+          const c = fmt === "perfetto" ? checkJson(b.toString("utf8"), f) : checkProto(b, f);
+          assert.ok(c.runs > 0, `${f} holds runs`);
+          runs += c.runs;
+        }
+        // A run open across a cut is drawn in both parts.
+        assert.ok(runs >= want.runs && runs < want.runs + parts.length * 64, `${fmt}: ${runs} runs in the parts, ${want.runs} in the trace`);
+      }
+      const noOut = runCLI([trace, "--to", "perfetto", "--split", "10MB"]);
+      assert.equal(noOut.status, 2);
+      assert.match(noOut.stderr.toString(), /--split writes several files: give -o FILE/);
+      const notPerfetto = runCLI([trace, "--to", "pprof-sync", "--split", "10MB", "-o", join(dir, "x.pb.gz")]);
+      assert.equal(notPerfetto.status, 2);
+      const bad = runCLI([trace, "--to", "perfetto", "--split", "lots", "-o", join(dir, "x.json")]);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr.toString(), /cannot parse size "lots"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("decoding on a second thread (a file) gives the same output as in line (stdin), damaged traces too", () => {
+    for (const f of ["go1.26/annotations", "go1.26/gc", "go1.15/annotations", "damaged/go126-multigen-trunc-midbatch"]) {
+      const trace = join(FIXTURES, "traces", `${f}.trace`);
+      for (const fmt of ["perfetto", "perfetto-proto"]) {
+        const file = runCLI([trace, "--to", fmt, "-q"]);
+        const stdin = runCLI(["-", "--to", fmt, "-q"], readFileSync(trace));
+        assert.equal(file.status, stdin.status, `${f} ${fmt}: exit ${file.status} vs ${stdin.status}: ${file.stderr}`);
+        assert.ok(file.stdout.length > 0 && file.stdout.equals(stdin.stdout), `${f} ${fmt}: outputs differ`);
+      }
+    }
+  });
+
+  test("outputs past what a browser tab holds get a warning suggesting --split or a window; parts too", () => {
+    assert.equal(sizeWarning([BROWSER_LIMIT - 1], null, "t.json"), null);
+    assert.match(sizeWarning([BROWSER_LIMIT + 1e6], null, "t.json") ?? "", /^t\.json is 601 MB: more than a browser tab can load.*--split 500MB.*--start\/--end/);
+    assert.equal(sizeWarning([3e8, 3e8, 1e8], 3e8, "t.json"), null);
+    assert.match(sizeWarning([3e8, 3.2e8], 3e8, "t.json") ?? "", /1 of the 2 parts passed --split 300 MB/);
+    assert.match(sizeWarning([9e8, 1e8], 1e9, "t.json") ?? "", /1 of the 2 parts are past 600 MB/);
+    assert.equal(partPath("/a/b/trace.pftrace", 12), "/a/b/trace-012.pftrace");
   });
 
   test("a truncated trace gives a partial but valid output (exit 3)", () => {

@@ -21,6 +21,10 @@ export interface FormatContext {
   opts: Options;
   /** Opens the output (the -o file, or stdout) on first use. */
   out(): OutputSink;
+  /** The -o path of this input's output (null: stdout). */
+  outPath: string | null;
+  /** Files the format wrote itself instead of out() (--split parts), in order: --open serves these. */
+  files: string[];
   /** Prints a warning on stderr (once per distinct message). */
   warn(msg: string): void;
   /**
@@ -34,6 +38,11 @@ export interface FormatContext {
     onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>,
     opts?: { salvage?: boolean; source?: AsyncIterable<Uint8Array> },
   ): Promise<DriveResult>;
+  /**
+   * The same, decoding on another thread (decode-parallel.ts): for a trace
+   * file only (null otherwise, then use drive()).
+   */
+  driveFile(onEvent: (ev: Event) => void | Promise<void>, opts?: { salvage?: boolean }): Promise<DriveResult> | null;
 }
 
 export interface Format {

@@ -39,6 +39,10 @@ Options:
   --region NAME         keep only time inside regions of this type
   --labels              pprof: add task/region/goroutine labels to samples
   --annotations-only    perfetto: only tasks, regions and logs
+  --split SIZE          perfetto: consecutive time parts of at most SIZE each (e.g. 300MB), -o FILE
+                        gives FILE-001.ext, FILE-002.ext, ...; each part is a complete trace
+  --runnable            perfetto: also draw runnable intervals on goroutine lanes
+  --threads             perfetto: also a track per OS thread (M)
   --json                summary: JSON instead of tables
   --per-trace           summary of several inputs: one per input (-o DIR/) instead of one combined
   -j, --jobs N          several inputs: convert on N worker threads (default: one per core)
@@ -49,7 +53,7 @@ Options:
   --header K=V          otlp, zipkin: extra HTTP header, gRPC metadata for grpc (repeatable)
   --service-name NAME   otlp, zipkin: service.name (default OTEL_SERVICE_NAME or the program name)
   --start-time T        otlp, zipkin: wall-clock time of the trace start, for traces without a clock snapshot
-  --open                perfetto: serve the result once on 127.0.0.1 and print a ui.perfetto.dev link
+  --open                perfetto: serve the result (each part) once on 127.0.0.1 and print ui.perfetto.dev links
   --redact              replace log messages, non-stdlib function names and paths with stable hashes
   -q, --quiet           no progress or notes on stderr
   --debug               show internal details of errors

@@ -4,7 +4,6 @@ import { mkdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { drive, type DriveResult } from "../convert/drive.js";
 import { TraceError } from "../decode/errors.js";
-import type { TraceReader } from "../decode/reader.js";
 import type { FormatContext } from "./format.js";
 import { FORMATS, findFormat } from "./formats.js";
 import { resolveInput, type Input } from "./input.js";
@@ -16,6 +15,7 @@ import { openInPerfetto, openTempPath, openUsageError } from "./open.js";
 import { defaultJobs, runJobs, type Job, type JobResult } from "./pool.js";
 import type { SummaryParts } from "../convert/summary.js";
 import { driveOutcome, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, thrownOutcome } from "./outcome.js";
+import { driveFile, type ProgressInfo } from "./decode-parallel.js";
 
 export { EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE } from "./outcome.js";
 
@@ -79,6 +79,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (opts.output === null) opts.output = openTempPath(opts.inputs[0]!, format.ext);
   }
+  if (opts.split !== null) {
+    if (!format.name.startsWith("perfetto")) {
+      err(`--split cuts a Perfetto output into parts: use it with --to perfetto..., not --to ${format.name}\nRun 'trace-convert --help' for usage.`);
+      return EXIT_USAGE;
+    }
+    if (opts.output === null) {
+      err("--split writes several files: give -o FILE (the parts are FILE-001.ext, FILE-002.ext, ...)\nRun 'trace-convert --help' for usage.");
+      return EXIT_USAGE;
+    }
+  }
   const many = opts.inputs.length > 1;
   // Several inputs into one output (the combined summary), unless --per-trace.
   const combined = many && format.combine !== undefined && !opts.perTrace;
@@ -124,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < jobs.length; i++) {
     let code = results[i]!.code;
     const outPath = jobs[i]!.outPath;
-    if (opts.open && outPath !== null && (code === EXIT_OK || code === EXIT_PARTIAL)) code = Math.max(code, await openInPerfetto(outPath, opts.quiet));
+    if (opts.open && outPath !== null && (code === EXIT_OK || code === EXIT_PARTIAL)) code = Math.max(code, await openInPerfetto(results[i]!.files.length > 0 ? results[i]!.files : [outPath], opts.quiet));
     worst = Math.max(worst, code);
   }
   if (combined) {
@@ -163,7 +173,8 @@ function isDir(p: string): boolean {
  */
 export async function convertOne(arg: string, formatName: string, outPath: string | null, opts: Options, collect = false, say: (msg: string) => void = err): Promise<JobResult> {
   let events = 0;
-  const code = (c: number): JobResult => ({ code: c, part: null, events });
+  const files: string[] = [];
+  const code = (c: number): JobResult => ({ code: c, part: null, events, files });
   const format = findFormat(formatName)!;
   let input: Input;
   try {
@@ -186,7 +197,7 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
   const progress = process.stderr.isTTY === true && !opts.quiet && say === err;
   let started = Date.now();
   let progressShown = false;
-  const showProgress = (r: TraceReader) => {
+  const showProgress = (r: ProgressInfo) => {
     const secs = (Date.now() - started) / 1000;
     if (secs < 1) return;
     progressShown = true;
@@ -197,6 +208,8 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
   const ctx: FormatContext = {
     input,
     opts,
+    outPath,
+    files,
     out() {
       if (output === null) output = outPath === null ? Output.stdout() : Output.file(outPath);
       return output;
@@ -211,6 +224,12 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
       started = Date.now();
       const salvage = dopts?.salvage === true;
       return drive(dopts?.source ?? input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
+    },
+    driveFile(onEvent, dopts) {
+      if (input.kind !== "file") return null;
+      started = Date.now();
+      const salvage = dopts?.salvage === true;
+      return driveFile(input.name, onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
     },
   };
   let res: DriveResult;
@@ -241,5 +260,5 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
   const outcome = driveOutcome(input.name, res);
   if (opts.debug && res.error !== null) process.stderr.write(`${res.error.stack ?? res.error.message}\n`);
   if (outcome.message !== null) say(outcome.message);
-  return { code: outcome.code, part, events };
+  return { code: outcome.code, part, events, files };
 }

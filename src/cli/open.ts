@@ -1,10 +1,11 @@
-// --open: serve a written Perfetto file once on 127.0.0.1 so that
-// ui.perfetto.dev can load it, and print the link that opens it.
+// --open: serve written Perfetto files (one, or the parts of --split) once
+// each on 127.0.0.1 so that ui.perfetto.dev can load them, and print the link
+// that opens each.
 //
-// The file is served at an unguessable path, to GET requests only, with CORS
+// Each file is served at an unguessable path, to GET requests only, with CORS
 // for https://ui.perfetto.dev alone (other origins are refused), and only to a
-// Host of 127.0.0.1/localhost (no DNS rebinding). The server stops after one
-// complete download, on close(), or after a timeout.
+// Host of 127.0.0.1/localhost (no DNS rebinding). The server stops once every
+// file was downloaded completely, on close(), or after a timeout.
 //
 // Port: ui.perfetto.dev's Content-Security-Policy lets the page fetch from
 // http://127.0.0.1:9001 (the trace_processor port) and not from other local
@@ -32,14 +33,17 @@ export interface OpenOptions {
 }
 
 export interface Serving {
-  /** The ui.perfetto.dev link that opens the file. */
+  /** The ui.perfetto.dev link that opens the (first) file. */
   url: string;
-  /** Where the file itself is served. */
+  /** Where the (first) file itself is served. */
   fileURL: string;
+  /** The links and file URLs of every file, in order. */
+  urls: string[];
+  fileURLs: string[];
   port: number;
   /** A note for the user (e.g. the Perfetto port was busy), or null. */
   note: string | null;
-  /** Settles when the file has been fetched once, the timeout passed, or close() was called. */
+  /** Settles when every file has been fetched once, the timeout passed, or close() was called. */
   done: Promise<OpenResult>;
   close(): void;
 }
@@ -60,12 +64,17 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** Serves `path` once for the Perfetto UI; resolves once the server listens. */
-export async function serveForPerfetto(path: string, opts: OpenOptions = {}): Promise<Serving> {
-  const size = statSync(path).size;
+/** Serves each file once for the Perfetto UI; resolves once the server listens. */
+export async function serveForPerfetto(paths: string | string[], opts: OpenOptions = {}): Promise<Serving> {
+  const list = typeof paths === "string" ? [paths] : paths;
   const token = randomBytes(18).toString("base64url");
-  const filePath = `/${token}/${encodeURIComponent(basename(path))}`;
-  let served = false;
+  const files = list.map((path, i) => ({
+    path,
+    size: statSync(path).size,
+    url: `/${token}/${list.length > 1 ? `${i + 1}/` : ""}${encodeURIComponent(basename(path))}`,
+    served: false,
+    fetched: false,
+  }));
   let settle: (r: OpenResult) => void = () => undefined;
   const done = new Promise<OpenResult>((res) => (settle = res));
   let port = 0;
@@ -82,7 +91,8 @@ export async function serveForPerfetto(path: string, opts: OpenOptions = {}): Pr
     const host = (req.headers.host ?? "").toLowerCase();
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return refuse(421, "wrong host");
     const url = (req.url ?? "").split("?")[0];
-    if (url !== filePath) return refuse(404, "not found");
+    const f = files.find((x) => x.url === url);
+    if (f === undefined) return refuse(404, "not found");
     if (origin !== undefined && !fromPerfetto) return refuse(403, "origin not allowed");
     if (req.method === "OPTIONS") {
       // CORS (and Private Network Access) preflight.
@@ -99,8 +109,9 @@ export async function serveForPerfetto(path: string, opts: OpenOptions = {}): Pr
       return;
     }
     if (req.method !== "GET") return refuse(405, "method not allowed");
-    if (served) return refuse(410, "already fetched");
-    served = true;
+    if (f.served) return refuse(410, "already fetched");
+    f.served = true;
+    const size = f.size;
     res.writeHead(200, {
       "Content-Type": "application/octet-stream",
       "Content-Length": String(size),
@@ -109,7 +120,7 @@ export async function serveForPerfetto(path: string, opts: OpenOptions = {}): Pr
     // Written by hand rather than piped so that end() follows the last chunk
     // at once: a client that closes as soon as it has Content-Length bytes
     // then always finds the response ended.
-    const stream = createReadStream(path);
+    const stream = createReadStream(f.path);
     let sent = 0;
     stream.on("data", (data: string | Buffer) => {
       const chunk = typeof data === "string" ? Buffer.from(data) : data;
@@ -130,9 +141,11 @@ export async function serveForPerfetto(path: string, opts: OpenOptions = {}): Pr
     res.on("close", () => {
       // The whole file was handed to the connection (the client may close it
       // before "finish"): fetched. Otherwise the download broke off: allow another try.
-      if (res.writableEnded) finish("fetched");
-      else {
-        served = false;
+      if (res.writableEnded) {
+        f.fetched = true;
+        if (files.every((x) => x.fetched)) finish("fetched");
+      } else {
+        f.served = false;
         stream.destroy();
       }
     });
@@ -157,16 +170,19 @@ export async function serveForPerfetto(path: string, opts: OpenOptions = {}): Pr
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
       port = await listen(server, 0);
-      note = `port ${PERFETTO_PORT} is in use (trace_processor?); ui.perfetto.dev only fetches from 127.0.0.1:${PERFETTO_PORT}, so the link may be blocked: free the port, or open ${path} in the UI by hand`;
+      note = `port ${PERFETTO_PORT} is in use (trace_processor?); ui.perfetto.dev only fetches from 127.0.0.1:${PERFETTO_PORT}, so the link may be blocked: free the port, or open ${list.join(", ")} in the UI by hand`;
     }
   } else {
     port = await listen(server, want);
   }
   timer = setTimeout(() => finish("timeout"), opts.timeoutMs ?? 5 * 60_000);
-  const fileURL = `http://127.0.0.1:${port}${filePath}`;
+  const fileURLs = files.map((f) => `http://127.0.0.1:${port}${f.url}`);
+  const urls = fileURLs.map((u) => `${PERFETTO_ORIGIN}/#!/?url=${u}`);
   return {
-    url: `${PERFETTO_ORIGIN}/#!/?url=${fileURL}`,
-    fileURL,
+    url: urls[0]!,
+    fileURL: fileURLs[0]!,
+    urls,
+    fileURLs,
     port,
     note,
     done,
@@ -174,16 +190,20 @@ export async function serveForPerfetto(path: string, opts: OpenOptions = {}): Pr
   };
 }
 
-/** The command's side: serve, print the link on stdout, wait. Returns the exit code. */
-export async function openInPerfetto(path: string, quiet: boolean): Promise<number> {
+/** The command's side: serve, print the link of each file on stdout, wait. Returns the exit code. */
+export async function openInPerfetto(paths: string[], quiet: boolean): Promise<number> {
   const timeoutMs = 5 * 60_000;
-  const s = await serveForPerfetto(path, { timeoutMs });
+  const s = await serveForPerfetto(paths, { timeoutMs });
+  const what = paths.length === 1 ? paths[0]! : `${paths.length} parts (${paths[0]} ...)`;
   if (s.note !== null) process.stderr.write(`trace-convert: warning: ${s.note}\n`);
-  process.stdout.write(`${s.url}\n`);
-  if (!quiet) process.stderr.write(`trace-convert: open the link above; serving ${path} once on 127.0.0.1:${s.port} (Ctrl-C to stop, gives up after ${timeoutMs / 60_000} minutes)\n`);
+  process.stdout.write(s.urls.map((u) => `${u}\n`).join(""));
+  if (!quiet) {
+    const links = paths.length === 1 ? "the link above" : "each link above (one per part)";
+    process.stderr.write(`trace-convert: open ${links}; serving ${what} once on 127.0.0.1:${s.port} (Ctrl-C to stop, gives up after ${timeoutMs / 60_000} minutes)\n`);
+  }
   const r = await s.done;
-  if (r === "timeout") process.stderr.write(`trace-convert: nobody fetched ${path} within ${timeoutMs / 60_000} minutes; stopped serving it (the file stays)\n`);
-  else if (!quiet && r === "fetched") process.stderr.write(`trace-convert: ${path} was fetched; done\n`);
+  if (r === "timeout") process.stderr.write(`trace-convert: not everything of ${what} was fetched within ${timeoutMs / 60_000} minutes; stopped serving (the files stay)\n`);
+  else if (!quiet && r === "fetched") process.stderr.write(`trace-convert: ${what} ${paths.length === 1 ? "was" : "were"} fetched; done\n`);
   return 0;
 }
 

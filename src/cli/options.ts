@@ -12,6 +12,12 @@ export interface Options {
   region: string | null;
   labels: boolean;
   annotationsOnly: boolean;
+  /** Perfetto: parts of at most this many bytes (null: one output). */
+  split: number | null;
+  /** Perfetto: runnable intervals on goroutine lanes too. */
+  runnable: boolean;
+  /** Perfetto: a track per thread (M). */
+  threads: boolean;
   json: boolean;
   open: boolean;
   debug: boolean;
@@ -79,6 +85,9 @@ export function parseArgs(argv: string[]): Options {
     region: null,
     labels: false,
     annotationsOnly: false,
+    split: null,
+    runnable: false,
+    threads: false,
     json: false,
     open: false,
     debug: false,
@@ -147,6 +156,16 @@ export function parseArgs(argv: string[]): Options {
         break;
       case "--annotations-only":
         o.annotationsOnly = true;
+        break;
+      case "--split":
+        o.split = parseSize(value(flag, inline), flag);
+        if (o.split < 1e6) throw new UsageError(`${flag}: ${o.split} bytes is too small (a part holds at least 1MB)`);
+        break;
+      case "--runnable":
+        o.runnable = true;
+        break;
+      case "--threads":
+        o.threads = true;
         break;
       case "--json":
         o.json = true;

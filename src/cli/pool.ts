@@ -24,6 +24,8 @@ export interface JobResult {
   part: SummaryParts | null;
   /** Events decoded. */
   events: number;
+  /** Files the format wrote itself (--split parts), in order. */
+  files: string[];
   /** With `capture`: the messages (each a line, without "trace-convert: "). */
   messages?: string[];
 }

@@ -10,7 +10,7 @@ port.on("message", (job: Job) => {
     (r) => port.postMessage(r),
     (e: unknown) => {
       process.stderr.write(`trace-convert: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      port.postMessage({ code: 1, part: null, events: 0 } satisfies JobResult);
+      port.postMessage({ code: 1, part: null, events: 0, files: [] } satisfies JobResult);
     },
   );
 });

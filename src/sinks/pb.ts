@@ -135,6 +135,24 @@ export class PbWriter {
     this.pos = putFixed64(this.buf, this.pos, v);
   }
 
+  /** Length-delimited bytes: the first n bytes of another writer's buffer. */
+  rawFrom(field: number, src: Uint8Array, n: number): void {
+    this.tag(field, Wire.Len);
+    this.varint(n);
+    this.rawFrom0(src, n);
+  }
+
+  /** The first n bytes of src, as they are. */
+  private rawFrom0(src: Uint8Array, n: number): void {
+    this.ensure(n);
+    if (n < 64) {
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) b[p++] = src[i]!;
+    } else this.buf.set(src.subarray(0, n), this.pos);
+    this.pos += n;
+  }
+
   /** Length-delimited raw bytes. */
   rawBytes(field: number, data: Uint8Array): void {
     this.tag(field, Wire.Len);
@@ -176,6 +194,39 @@ export class PbWriter {
     const start = this.pos + lenBytes;
     const { written } = enc.encodeInto(s, this.buf.subarray(start, start + max));
     this.patchLen(this.pos, lenBytes, written);
+  }
+
+  /** A string field "G<g>", then " " and fn when given (a goroutine's label, from its parts; g < 2^53), or fn alone when g < 0. */
+  goLabel(field: number, g: number, fn: Uint8Array | null): void {
+    if (g < 0) {
+      const n = fn === null ? 0 : fn.length;
+      this.tag(field, Wire.Len);
+      this.varint(n);
+      if (n > 0) this.rawFrom0(fn!, n);
+      return;
+    }
+    let nd = 1;
+    for (let x = g; x >= 10; x = Math.floor(x / 10)) nd++;
+    const n = 1 + nd + (fn === null || fn.length === 0 ? 0 : 1 + fn.length);
+    this.tag(field, Wire.Len);
+    this.varint(n);
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 71; // G
+    let x = g;
+    for (let i = nd; i > 0; i--) {
+      const q = Math.floor(x / 10);
+      b[p + i - 1] = 48 + (x - q * 10);
+      x = q;
+    }
+    p += nd;
+    if (fn !== null && fn.length > 0) {
+      b[p++] = 32;
+      b.set(fn, p);
+      p += fn.length;
+    }
+    this.pos = p;
   }
 
   /** Starts a nested message field; close it with end(). */

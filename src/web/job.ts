@@ -81,6 +81,8 @@ export async function runJob(req: JobRequest, onProgress: (p: Progress) => void)
   const ctx: FormatContext = {
     input,
     opts,
+    outPath: null,
+    files: [],
     out() {
       if (output === null) output = new BlobOutput();
       return output;
@@ -101,6 +103,8 @@ export async function runJob(req: JobRequest, onProgress: (p: Progress) => void)
         return res;
       });
     },
+    // Decoding on a second thread is the command's (Node worker threads); here the page's own worker decodes.
+    driveFile: () => null,
   };
   let res: DriveResult;
   try {

@@ -385,6 +385,10 @@ interface TraceEvent {
   id2?: { global?: unknown; local?: unknown };
   scope?: string;
   args?: Record<string, unknown>;
+  /** Flow v2: a flow bound to the slice itself. */
+  bind_id?: number | string;
+  flow_in?: boolean;
+  flow_out?: boolean;
 }
 
 export function countJson(text: string): JsonCounts {
@@ -415,9 +419,12 @@ export function countJson(text: string): JsonCounts {
   const open = new Map<string, number>();
   const asyncByKey = new Map<string, { ts: number; seq: number; ph: string; name: string }[]>();
   const flows = new Map<string, { starts: number; rest: number; first: TraceEvent }>();
+  // Flow v2 (bind_id on a slice, flow_out / flow_in): producers, then consumers in time order.
+  const bound: TraceEvent[] = [];
   let seq = 0;
   for (const e of events) {
     const ph = e.ph ?? "";
+    if (e.bind_id !== undefined && (e.flow_in === true || e.flow_out === true)) bound.push(e);
     switch (ph) {
       case "X":
         c.complete++;
@@ -488,6 +495,14 @@ export function countJson(text: string): JsonCounts {
     }
   }
   for (const n of open.values()) c.unmatchedB += n;
+  bound.sort((a, b) => Number(a.ts) - Number(b.ts));
+  const producers = new Set<string>();
+  for (const e of bound) {
+    c.flowEvents++;
+    const id = String(e.bind_id);
+    if (e.flow_in === true && producers.has(id)) c.flowArrows++;
+    if (e.flow_out === true) producers.add(id);
+  }
   for (const f of flows.values()) {
     if (f.starts > 0 && f.rest > 0) c.flowArrows += f.rest;
     else if (f.starts > 0) c.danglingFlowStarts.push(`id ${String(f.first.id)} at ts ${f.first.ts} (pid ${String(f.first.pid)} tid ${String(f.first.tid)}${f.first.args !== undefined ? " " + JSON.stringify(f.first.args) : ""})`);
