@@ -361,7 +361,7 @@ describe("perfetto options", () => {
     for (const x of doc.traceEvents) if (x.ph === "X" && GO_LABEL.test(x.name ?? "")) assert.match(x.name!, /^G1 /);
   });
 
-  test("--runnable adds runnable intervals; --threads a track per M", async () => {
+  test("--runnable adds runnable intervals; --os-threads a track per M", async () => {
     const plain = (await toJson(ann)).toString("utf8");
     const more = (await toJson(ann, { ...ALL, runnable: true, threads: true })).toString("utf8");
     checkJson(more, "runnable+threads");

@@ -5,6 +5,7 @@
 // converting take about as long (Perfetto), the wall time comes down to the
 // longer of the two. Files only (stdin and URLs use drive()).
 
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { DriveResult } from "../convert/drive.js";
 import { TraceError } from "../decode/errors.js";
@@ -35,8 +36,18 @@ function rehydrate(d: GenData): Generation {
   return g;
 }
 
-/** Decodes the trace file in a worker thread and calls onEvent for each event, in order. */
-export async function driveFile(path: string, onEvent: (ev: Event) => void | Promise<void>, opts: ParallelOptions = {}): Promise<DriveResult> {
+/** Threads for one conversion by default: a second one for decoding where the machine has two cores. */
+export function defaultThreads(): number {
+  return availableParallelism() >= 2 ? 2 : 1;
+}
+
+/**
+ * Decodes the trace file in a worker thread and calls onEvent for each event,
+ * in order, as drive() does (the same events, result and errors). The reader
+ * given to onEvent has the trace's version and time base, and at the end its
+ * stats; it reads nothing itself.
+ */
+export async function driveFile(path: string, onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>, opts: ParallelOptions = {}): Promise<DriveResult> {
   const ctrlBuf = new SharedArrayBuffer(4 * CTRL_WORDS);
   const ringBuf = new SharedArrayBuffer(8 * SLOTS * BATCH * FIELDS);
   const ctrl = new Int32Array(ctrlBuf);
@@ -44,6 +55,7 @@ export async function driveFile(path: string, onEvent: (ev: Event) => void | Pro
   const data: WorkerInput = { path, salvage: opts.salvage === true, redact: opts.redact === true, ctrl: ctrlBuf, ring: ringBuf };
   const worker = new Worker(new URL("./decode-worker.js", import.meta.url), { workerData: data });
   const gens: Generation[] = [];
+  const reader = new TraceReader();
   const sides = new Map<number, Extract<FromWorker, { t: "side" }>>();
   let end: Extract<FromWorker, { t: "end" }> | null = null;
   let failure: Error | null = null;
@@ -60,6 +72,10 @@ export async function driveFile(path: string, onEvent: (ev: Event) => void | Pro
     switch (m.t) {
       case "gen":
         gens[m.id] = rehydrate(m.gen);
+        if (reader.version === 0) {
+          reader.version = m.version;
+          reader.timeBase = BigInt(m.timeBase);
+        }
         break;
       case "side":
         sides.set(m.seq, m);
@@ -105,7 +121,6 @@ export async function driveFile(path: string, onEvent: (ev: Event) => void | Pro
       if (read === written) {
         const e = end as Extract<FromWorker, { t: "end" }> | null;
         if (e !== null && e.batches === read) {
-          const reader = new TraceReader();
           if (e.stats !== null) Object.assign(reader.stats, e.stats);
           const x = e.error;
           const error = x === null ? null : new TraceError(x.message, x.offset, x.truncated, x.io);
@@ -151,7 +166,7 @@ export async function driveFile(path: string, onEvent: (ev: Event) => void | Pro
           ev.str = ss[si + 1] as string;
           si += 2;
         } else ev.str = "";
-        const p = onEvent(ev);
+        const p = onEvent(ev, reader);
         if (p !== undefined) await p;
       }
       read++;

@@ -51,7 +51,8 @@ export interface TraceErrorData {
 }
 
 export type FromWorker =
-  | { t: "gen"; id: number; gen: GenData }
+  /** A generation's tables, before its first event; with the reader's version and time base (a decimal bigint). */
+  | { t: "gen"; id: number; gen: GenData; version: number; timeBase: string }
   /**
    * What batch `seq` needs besides its numbers: the `str` of its events that
    * have one (a task end's type, an old trace's log message: event index,

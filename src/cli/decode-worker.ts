@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { drive } from "../convert/drive.js";
 import type { Event } from "../decode/event.js";
 import type { Generation } from "../decode/generation.js";
+import type { TraceReader } from "../decode/reader.js";
 import { TraceError } from "../decode/errors.js";
 import { BATCH, COUNTS, FIELDS, HAS_STRS, READ, SLOTS, WRITTEN, type FromWorker, type WorkerInput } from "./decode-protocol.js";
 
@@ -77,7 +78,7 @@ function sendBatch(): void {
   nums = ring.subarray(slot * BATCH * FIELDS, (slot + 1) * BATCH * FIELDS);
 }
 
-function onEvent(ev: Event): Promise<void> | undefined {
+function onEvent(ev: Event, r: TraceReader): Promise<void> | undefined {
   const g = ev.gen;
   if (g !== lastGen) {
     if (n > 0) sendBatch(); // a batch's strings are those of one generation
@@ -92,6 +93,8 @@ function onEvent(ev: Event): Promise<void> | undefined {
       post({
         t: "gen",
         id: genId,
+        version: r.version,
+        timeBase: r.timeBase.toString(),
         gen: {
           gen: g.gen,
           freq: g.freq,

@@ -32,17 +32,14 @@ export interface FormatContext {
    * `salvage`: also deliver what can be recovered from a damaged generation
    * (not for text, which stays identical to Go's output). `source`: the
    * input's bytes when the format has already started reading them (see
-   * peekInput), instead of opening the input again.
+   * peekInput), instead of opening the input again. A trace file (no
+   * `source`) is decoded on a second thread when --threads allows it
+   * (decode-parallel.ts): the events, their order and the result are the same.
    */
   drive(
     onEvent: (ev: Event, reader: TraceReader) => void | Promise<void>,
     opts?: { salvage?: boolean; source?: AsyncIterable<Uint8Array> },
   ): Promise<DriveResult>;
-  /**
-   * The same, decoding on another thread (decode-parallel.ts): for a trace
-   * file only (null otherwise, then use drive()).
-   */
-  driveFile(onEvent: (ev: Event) => void | Promise<void>, opts?: { salvage?: boolean }): Promise<DriveResult> | null;
 }
 
 export interface Format {

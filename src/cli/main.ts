@@ -15,7 +15,7 @@ import { openInPerfetto, openTempPath, openUsageError } from "./open.js";
 import { defaultJobs, runJobs, type Job, type JobResult } from "./pool.js";
 import type { SummaryParts } from "../convert/summary.js";
 import { driveOutcome, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, thrownOutcome } from "./outcome.js";
-import { driveFile, type ProgressInfo } from "./decode-parallel.js";
+import { defaultThreads, driveFile, type ProgressInfo } from "./decode-parallel.js";
 
 export { EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE } from "./outcome.js";
 
@@ -129,6 +129,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   // Inputs convert in parallel, a worker per core (stdin and --open: here, one at a time).
   const parallel = many && !opts.open && !opts.inputs.includes("-") ? (opts.jobs ?? defaultJobs()) : 1;
+  // Several conversions at once already use the cores: each decodes on its own thread.
+  if (parallel > 1 && opts.threads === null) opts.threads = 1;
   const results = await runJobs(jobs, parallel);
   let worst = EXIT_OK;
   for (let i = 0; i < jobs.length; i++) {
@@ -223,13 +225,10 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
     drive(onEvent, dopts) {
       started = Date.now();
       const salvage = dopts?.salvage === true;
-      return drive(dopts?.source ?? input.open(), onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
-    },
-    driveFile(onEvent, dopts) {
-      if (input.kind !== "file") return null;
-      started = Date.now();
-      const salvage = dopts?.salvage === true;
-      return driveFile(input.name, onEvent, progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage });
+      const o = progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage };
+      // A trace file decodes on a second thread while this one converts (stdin and URLs: here).
+      if (input.kind === "file" && dopts?.source === undefined && (opts.threads ?? defaultThreads()) >= 2) return driveFile(input.name, onEvent, o);
+      return drive(dopts?.source ?? input.open(), onEvent, o);
     },
   };
   let res: DriveResult;

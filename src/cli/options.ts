@@ -16,8 +16,10 @@ export interface Options {
   split: number | null;
   /** Perfetto: runnable intervals on goroutine lanes too. */
   runnable: boolean;
-  /** Perfetto: a track per thread (M). */
-  threads: boolean;
+  /** Perfetto: a track per OS thread (M). */
+  osThreads: boolean;
+  /** Threads for one conversion: 2 decodes a trace file on a second thread (null: 2 on a multi-core machine, 1 when several inputs convert at once). */
+  threads: number | null;
   json: boolean;
   open: boolean;
   debug: boolean;
@@ -87,7 +89,8 @@ export function parseArgs(argv: string[]): Options {
     annotationsOnly: false,
     split: null,
     runnable: false,
-    threads: false,
+    osThreads: false,
+    threads: null,
     json: false,
     open: false,
     debug: false,
@@ -164,9 +167,16 @@ export function parseArgs(argv: string[]): Options {
       case "--runnable":
         o.runnable = true;
         break;
-      case "--threads":
-        o.threads = true;
+      case "--os-threads":
+        o.osThreads = true;
         break;
+      case "--threads": {
+        const v = value(flag, inline);
+        if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--threads: expected a number of threads (1 or more), got "${v}"`);
+        // One thread decodes and one converts: more than 2 take nothing more (yet).
+        o.threads = Number(v);
+        break;
+      }
       case "--json":
         o.json = true;
         break;

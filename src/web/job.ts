@@ -103,8 +103,6 @@ export async function runJob(req: JobRequest, onProgress: (p: Progress) => void)
         return res;
       });
     },
-    // Decoding on a second thread is the command's (Node worker threads); here the page's own worker decodes.
-    driveFile: () => null,
   };
   let res: DriveResult;
   try {

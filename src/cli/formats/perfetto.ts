@@ -31,7 +31,7 @@ async function timelineOptions(ctx: FormatContext): Promise<TimelineOptions> {
     goroutines: null,
     annotationsOnly: o.annotationsOnly,
     runnable: o.runnable,
-    threads: o.threads,
+    threads: o.osThreads,
   };
   if (o.task !== null) {
     if (ctx.input.kind !== "file") throw new UsageError("--task needs a trace file, not a stream (it reads the trace twice)");
@@ -99,8 +99,7 @@ async function run(ctx: FormatContext, mk: (out: BytesWriter) => TimelineSink): 
     };
     conv = new TimelineConverter(open(), topts);
   }
-  // Decoding on a second core when the input is a file: converting takes about as long.
-  const res = await (ctx.driveFile((ev) => conv.onEvent(ev), { salvage: true }) ?? ctx.drive((ev) => conv.onEvent(ev), { salvage: true }));
+  const res = await ctx.drive((ev) => conv.onEvent(ev), { salvage: true });
   await conv.finish();
   sizes.push(conv.sink.size());
   if (partOut !== null) await (partOut as Output).close();

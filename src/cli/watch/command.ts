@@ -134,6 +134,9 @@ export function parseWatchArgs(argv: string[]): WatchOptions | "help" {
   if (push === null && outDir === null) throw new UsageError(`watch needs something to do: --to otlp (push spans) and/or --out DIR --formats ...\n${WATCH_USAGE}`);
   if (deleteAfter && moveTo !== null) throw new UsageError("--delete-after and --move-to exclude each other");
   if (opts.output !== null) throw new UsageError("watch writes files with --out DIR (not -o)");
+  const jobs = opts.jobs ?? defaultJobs();
+  // Files convert side by side on the workers: each decodes on its own thread then (--threads 2: also on a second).
+  if (jobs > 1 && opts.threads === null) opts.threads = 1;
   return {
     dir,
     recursive,
@@ -145,7 +148,7 @@ export function parseWatchArgs(argv: string[]): WatchOptions | "help" {
     settleMs,
     truncatedSettleMs: truncatedSettleMs ?? Math.max(settleMs * 5, 10_000),
     pollMs,
-    jobs: opts.jobs ?? defaultJobs(),
+    jobs,
     logFormat,
     deleteAfter,
     moveTo,
