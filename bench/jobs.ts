@@ -59,7 +59,7 @@ export function benchJobs(node: string[], cli: string, traces: string[], formats
 }
 
 export function printJobs(rows: JobsRow[], traces: string[], n: number): void {
-  console.log(`\nSeveral inputs in one command (${traces.length} traces: ${traces.map((t) => t.split("/").pop()).join(", ")}), --jobs 1 against --jobs ${n}:`);
+  console.log(`\nSeveral inputs in one command (${traces.length} traces: ${traces.map((t) => t.split("/").pop()).join(", ")}), --jobs 1 against --jobs ${n}:\n`);
   console.log("| output | --jobs 1 wall | --jobs 1 peak RSS | --jobs " + n + " wall | --jobs " + n + " peak RSS | speed-up |");
   console.log("|---|---|---|---|---|---|");
   const formats = [...new Set(rows.map((r) => r.format))];

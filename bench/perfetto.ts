@@ -1,7 +1,8 @@
 // The Perfetto part of npm run bench: both Perfetto outputs of a trace, each
 // written to a file and loaded into Perfetto's trace processor (what
 // ui.perfetto.dev runs in the tab): output bytes and their ratio to the
-// input, conversion time against Go's reader (run just before), the trace
+// input, conversion speed against Go's reader (run just before: × its
+// events/s, > 1 faster), the trace
 // processor's load time and peak RSS, and its import errors (there must be
 // none). The trace processor comes from TRACE_PROCESSOR, else PATH; without
 // it the load columns say so.
@@ -17,8 +18,12 @@ export interface PerfettoBenchOptions {
   dir: string;
   /** The command, as an installed trace-convert runs it (node, its options, cli.js). */
   cli: string[];
-  /** Go's reader on the trace (the base of the time ratio). */
+  /** Go's reader on the trace (the base of the speed ratio). */
   goReader: string[];
+  /** Its name, for the table. */
+  goReaderName?: string;
+  /** The trace's name (its workload), for the table. */
+  label?: string;
   /** Working directory for the commands. */
   cwd: string;
 }
@@ -59,9 +64,9 @@ export function perfettoBench(o: PerfettoBenchOptions): string {
   writeFileSync(sqlFile, SQL);
   const lines = [
     "",
-    `Perfetto outputs of the ${(inBytes / 1e6).toFixed(0)} MB trace, each loaded into Perfetto's trace processor${tp === null ? " (not found: set TRACE_PROCESSOR)" : ""}:`,
+    `Perfetto outputs of the ${o.label === undefined ? "" : o.label + " "}${(inBytes / 1e6).toFixed(0)} MB trace, each loaded into Perfetto's trace processor${tp === null ? " (not found: set TRACE_PROCESSOR)" : ""}:`,
     "",
-    "| output | bytes | × input | conversion s | vs Go's reader | peak RSS MB | trace processor load s | trace processor peak RSS MB | slices | flows | tracks | import errors |",
+    `| output | bytes | × input | conversion s | × Go's reader${o.goReaderName === undefined ? "" : ` (${o.goReaderName})`} events/s | peak RSS MB | trace processor load s | trace processor peak RSS MB | slices | flows | tracks | import errors |`,
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const [format, ext] of [
@@ -83,7 +88,7 @@ export function perfettoBench(o: PerfettoBenchOptions): string {
     }
     rmSync(out, { force: true });
     lines.push(
-      `| --to ${format} | ${(bytes / 1e6).toFixed(0)} MB | ${(bytes / inBytes).toFixed(2)}x | ${conv.secs.toFixed(2)} | ${(conv.secs / base.secs).toFixed(2)}x (Go: ${base.secs.toFixed(2)} s) | ${conv.rssMB.toFixed(0)} | ${load.join(" | ")} |`,
+      `| --to ${format} | ${(bytes / 1e6).toFixed(0)} MB | ${(bytes / inBytes).toFixed(2)}x | ${conv.secs.toFixed(2)} | ${(base.secs / conv.secs).toFixed(2)}x (Go: ${base.secs.toFixed(2)} s) | ${conv.rssMB.toFixed(0)} | ${load.join(" | ")} |`,
     );
   }
   rmSync(sqlFile, { force: true });

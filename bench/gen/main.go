@@ -1,6 +1,13 @@
 // Command gen writes a large, busy Go execution trace for benchmarks: it runs
-// a mixed workload (channels, mutexes, select, sleeps, loopback network I/O,
-// allocation, tasks/regions/logs) until the trace reaches -size bytes.
+// a workload until the trace reaches -size bytes.
+//
+//	-workload mixed    channels, mutexes, select, sleeps, loopback network I/O,
+//	                   allocation, tasks/regions/logs (the default)
+//	-workload service  a busy HTTP service: a server on loopback and many
+//	                   concurrent keep-alive clients; each request is a task
+//	                   with nested regions and logs, fans out to short-lived
+//	                   goroutines, allocates enough for GC pressure; CPU
+//	                   profiling is on, so the trace has CPU samples
 package main
 
 import (
@@ -32,7 +39,12 @@ var sink atomic.Value
 func main() {
 	out := flag.String("o", "big.trace", "output file")
 	size := flag.Int64("size", 100<<20, "stop when the trace reaches this many bytes")
+	workload := flag.String("workload", "mixed", "mixed or service")
 	flag.Parse()
+	if *workload != "mixed" && *workload != "service" {
+		fmt.Fprintf(os.Stderr, "gen: unknown -workload %q (mixed or service)\n", *workload)
+		os.Exit(2)
+	}
 
 	f, err := os.Create(*out)
 	if err != nil {
@@ -43,6 +55,13 @@ func main() {
 	if err := trace.Start(cw); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if *workload == "service" {
+		runService(cw, *size)
+		trace.Stop()
+		f.Close()
+		fmt.Printf("wrote %s: %d bytes\n", *out, cw.n.Load())
+		return
 	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
