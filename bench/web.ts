@@ -12,7 +12,7 @@
 // Usage: npm run bench:web [-- --size MB] [--keep DIR] [--formats a,b]
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,12 +37,14 @@ if (chromium === null) {
 }
 
 function genTrace(mb: number): string {
-  const p = join(dir, `bench-${mb}MB.trace`);
+  // The same trace as npm run bench's (bench/gen's mixed workload).
+  const p = join(dir, `bench-mixed-${mb}MB.trace`);
   if (existsSync(p)) return p;
   mkdirSync(dir, { recursive: true });
   console.error(`generating a ${mb} MB trace (bench/gen) ...`);
-  const r = spawnSync("go", ["run", ".", "-o", p, "-size", String(mb * 1_000_000)], { cwd: join(ROOT, "bench", "gen"), encoding: "utf8" });
+  const r = spawnSync("go", ["run", ".", "-workload", "mixed", "-o", p + ".tmp", "-size", String(mb * 1_000_000)], { cwd: join(ROOT, "bench", "gen"), encoding: "utf8" });
   if (r.status !== 0) throw new Error(`bench/gen: ${r.stderr}`);
+  renameSync(p + ".tmp", p);
   return p;
 }
 

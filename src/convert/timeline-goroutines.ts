@@ -11,7 +11,7 @@
 //     "syscall" (with the stack where they began), and with --runnable,
 //     "runnable". A lane is reused by the next goroutine once one ends.
 //   System goroutines (runtime.*): the same, in a group of their own.
-//   Threads (--threads) ▸ "Thread 5": the goroutines and syscalls of M 5.
+//   Threads (--os-threads) ▸ "Thread 5": the goroutines and syscalls of M 5.
 //
 // A goroutine that existed before the trace gets its lane once something tells
 // its start function (a stack of its own), or at the latest at the next

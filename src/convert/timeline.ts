@@ -9,7 +9,7 @@
 //   Tasks       task types, a lane per task alive (timeline-tasks.ts)
 //   Goroutines  start functions, a lane per goroutine alive (timeline-goroutines.ts)
 //   System goroutines   the same for the runtime's own goroutines
-//   Threads     (--threads) "Thread N": what M N ran
+//   Threads     (--os-threads) "Thread N": what M N ran
 //
 // --split: when the output nears the size limit, every open slice ends at
 // the current time, the part is finished, and the next part begins them again
