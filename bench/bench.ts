@@ -129,7 +129,7 @@ console.error("building Go's readers (bench/goreader: golang.org/x/exp/trace; be
 const goreaderExp = join(dir, "goreader");
 const b = sh("go", ["build", "-o", goreaderExp, "."], join(ROOT, "bench", "goreader"));
 if (!b.ok) throw new Error(b.err);
-const goreaderInternal = buildInternalReader(dir);
+const goreaderInternal = buildInternalReader(dir, ROOT);
 const goVer = sh("go", ["env", "GOVERSION"]).out.trim();
 // go tool trace, run as its binary (not through the go command, which may build it first).
 const goTraceTool = (() => {
