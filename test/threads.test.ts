@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { FORMATS } from "../src/cli/formats.js";
+import { defaultThreads } from "../src/cli/decode-parallel.js";
 import { convertOne } from "../src/cli/main.js";
 import { parseArgs } from "../src/cli/options.js";
 import { FIXTURES } from "./helpers.js";
@@ -36,6 +37,15 @@ async function run(trace: string, format: string, threads: number, out: string, 
 }
 
 describe("--threads 2 gives what --threads 1 gives", () => {
+  test("by default, a second thread where there are two cores for every conversion running at once", () => {
+    assert.equal(defaultThreads(1, 1), 1);
+    assert.equal(defaultThreads(1, 2), 2);
+    assert.equal(defaultThreads(2, 2), 1);
+    assert.equal(defaultThreads(2, 3), 1);
+    assert.equal(defaultThreads(4, 8), 2);
+    assert.equal(defaultThreads(5, 8), 1);
+  });
+
   test(`${traces.length} fixtures x ${formats.length} formats (and summary --json): same bytes, exit status and messages`, async () => {
     const dir = mkdtempSync(join(tmpdir(), "tc-threads-"));
     let compared = 0;

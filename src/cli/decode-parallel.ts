@@ -1,9 +1,11 @@
 // drive() with the decoding on a second core: a worker thread
 // (decode-worker.ts) reads and decodes the trace file and writes its events in
 // batches of numbers into a ring in shared memory; here they become Events
-// again (one reused object, as the reader's) for the converter. For conversions where decoding and
-// converting take about as long (Perfetto), the wall time comes down to the
-// longer of the two. Files only (stdin and URLs use drive()).
+// again (one reused object, as the reader's) for the converter. The command
+// uses it for every format when --threads allows (defaultThreads): the wall
+// time comes down to the longer of decoding and converting, plus the handing
+// over (which makes decoding alone slower: see README, Memory and speed).
+// Files only (stdin and URLs use drive()).
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -36,9 +38,12 @@ function rehydrate(d: GenData): Generation {
   return g;
 }
 
-/** Threads for one conversion by default: a second one for decoding where the machine has two cores. */
-export function defaultThreads(): number {
-  return availableParallelism() >= 2 ? 2 : 1;
+/**
+ * Threads for each of `concurrent` conversions running at once, by default:
+ * a second one for decoding where the cores allow two for every conversion.
+ */
+export function defaultThreads(concurrent: number, cores = availableParallelism()): number {
+  return cores >= 2 * concurrent ? 2 : 1;
 }
 
 /**

@@ -47,7 +47,8 @@ Options:
   --per-trace           summary of several inputs: one per input (-o DIR/) instead of one combined
   -j, --jobs N          several inputs: convert on N worker threads (default: one per core)
   --threads N           threads for one conversion: 2 decodes a trace file on a second thread while
-                        the first converts (default: 2 on a multi-core machine; 1 with --jobs over 1)
+                        the first converts (default: 2 where there are two cores for every
+                        conversion running at once, else 1)
   --protocol P          otlp: http/protobuf (default), http/json or grpc (default OTEL_EXPORTER_OTLP_PROTOCOL)
   --endpoint URL        otlp: collector (default OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318,
                         or http://localhost:4317 for grpc); zipkin: its /api/v2/spans (default

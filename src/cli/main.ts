@@ -129,8 +129,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   // Inputs convert in parallel, a worker per core (stdin and --open: here, one at a time).
   const parallel = many && !opts.open && !opts.inputs.includes("-") ? (opts.jobs ?? defaultJobs()) : 1;
-  // Several conversions at once already use the cores: each decodes on its own thread.
-  if (parallel > 1 && opts.threads === null) opts.threads = 1;
+  opts.threads ??= defaultThreads(parallel);
   const results = await runJobs(jobs, parallel);
   let worst = EXIT_OK;
   for (let i = 0; i < jobs.length; i++) {
@@ -227,7 +226,7 @@ export async function convertOne(arg: string, formatName: string, outPath: strin
       const salvage = dopts?.salvage === true;
       const o = progress ? { progress: showProgress, redact: opts.redact, salvage } : { redact: opts.redact, salvage };
       // A trace file decodes on a second thread while this one converts (stdin and URLs: here).
-      if (input.kind === "file" && dopts?.source === undefined && (opts.threads ?? defaultThreads()) >= 2) return driveFile(input.name, onEvent, o);
+      if (input.kind === "file" && dopts?.source === undefined && (opts.threads ?? defaultThreads(1)) >= 2) return driveFile(input.name, onEvent, o);
       return drive(dopts?.source ?? input.open(), onEvent, o);
     },
   };

@@ -18,7 +18,7 @@ export interface Options {
   runnable: boolean;
   /** Perfetto: a track per OS thread (M). */
   osThreads: boolean;
-  /** Threads for one conversion: 2 decodes a trace file on a second thread (null: 2 on a multi-core machine, 1 when several inputs convert at once). */
+  /** Threads for one conversion: 2 decodes a trace file on a second thread (null: defaultThreads(), 2 where the cores allow two for every conversion running at once). */
   threads: number | null;
   json: boolean;
   open: boolean;

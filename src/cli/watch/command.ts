@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { FORMATS, findFormat } from "../formats.js";
 import { parseArgs, parseDuration, parseSize, splitFlag, takeValue, UsageError, type Options } from "../options.js";
 import { defaultJobs } from "../pool.js";
+import { defaultThreads } from "../decode-parallel.js";
 import type { LogFormat } from "./log.js";
 import { Watcher, type WatchOptions } from "./watch.js";
 
@@ -135,8 +136,7 @@ export function parseWatchArgs(argv: string[]): WatchOptions | "help" {
   if (deleteAfter && moveTo !== null) throw new UsageError("--delete-after and --move-to exclude each other");
   if (opts.output !== null) throw new UsageError("watch writes files with --out DIR (not -o)");
   const jobs = opts.jobs ?? defaultJobs();
-  // Files convert side by side on the workers: each decodes on its own thread then (--threads 2: also on a second).
-  if (jobs > 1 && opts.threads === null) opts.threads = 1;
+  opts.threads ??= defaultThreads(jobs);
   return {
     dir,
     recursive,
