@@ -7,9 +7,9 @@
 // none). The trace processor comes from TRACE_PROCESSOR, else PATH; without
 // it the load columns say so.
 
-import { spawnSync } from "node:child_process";
 import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { timed } from "./timed.js";
 
 export interface PerfettoBenchOptions {
   /** The trace to convert. */
@@ -28,19 +28,7 @@ export interface PerfettoBenchOptions {
   cwd: string;
 }
 
-interface Measured {
-  secs: number;
-  rssMB: number;
-  out: string;
-  err: string;
-}
-
-function measure(argv: string[], cwd: string): Measured {
-  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", ...argv], { cwd, encoding: "utf8", maxBuffer: 1 << 26 });
-  const m = /TIME ([\d.]+) (\d+)\s*$/.exec(r.stderr ?? "");
-  if (r.status !== 0 || m === null) throw new Error(`${argv.join(" ")} failed:\n${(r.stderr ?? "").slice(-2000)}`);
-  return { secs: Number(m[1]), rssMB: Number(m[2]) / 1024, out: r.stdout, err: r.stderr };
-}
+const measure = (argv: string[], cwd: string) => timed(argv, { cwd });
 
 function traceProcessor(): string | null {
   const env = process.env["TRACE_PROCESSOR"];

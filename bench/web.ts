@@ -18,6 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { findChromium, launchProfile, rendererMemory, setFileByPath, startUi, waitUntil, type Browser, type Page } from "../test/web/harness.js";
+import { cliCommand, timed } from "./timed.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
@@ -48,19 +49,8 @@ function genTrace(mb: number): string {
   return p;
 }
 
-/** The V8 options of the command's #! line (as an installed trace-convert runs). */
-const cliOptions = (() => {
-  const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(readFileSync(cli, "utf8").split("\n", 1)[0]!);
-  return m === null ? [] : m[1]!.trim().split(/\s+/);
-})();
-
 /** The command under /usr/bin/time, output to /dev/null: wall seconds and peak RSS (MB). */
-function cliRun(argv: string[]): { secs: number; rssMB: number } {
-  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", process.execPath, ...cliOptions, cli, ...argv, "-q", "-o", "/dev/null"], { encoding: "utf8" });
-  const m = /TIME ([\d.]+) (\d+)\s*$/.exec(r.stderr ?? "");
-  if (m === null || (r.status !== 0 && r.status !== 3)) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
-  return { secs: Number(m[1]), rssMB: Number(m[2]) / 1024 };
-}
+const cliRun = (argv: string[]) => timed([...cliCommand(cli), ...argv, "-q", "-o", "/dev/null"], { ok: [0, 3] });
 
 /**
  * Samples the tab's renderer (the renderer with the most CPU time: it runs
